@@ -1,0 +1,229 @@
+//! CA core of the portal. Decides the certificate: only the public key comes from the CSR;
+//! subject, extensions and validity come from the application and the [`Profile`].
+//!
+//! STUB: the public API below is the contract the server codes against; bodies are filled in
+//! by the CA work (issue 3). Keep these signatures; add, do not change.
+
+use time::OffsetDateTime;
+use zeroize::Zeroizing;
+
+/// Distinguished name of the CA itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaSubject {
+    pub common_name: String,
+    pub organization: String,
+    /// ISO 3166 two-letter code, `TW`.
+    pub country: String,
+}
+
+/// Issuance profile: what every certificate of this CA looks like.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profile {
+    /// Leaf validity in days (730 by default).
+    pub validity_days: u32,
+    /// CRL distribution point, e.g. `http://127.0.0.1:8080/crl/ca.crl`.
+    pub crl_url: String,
+    /// AIA caIssuers, e.g. `http://127.0.0.1:8080/ca.cer`.
+    pub ca_issuers_url: String,
+    /// AIA OCSP, when an OCSP responder runs.
+    pub ocsp_url: Option<String>,
+    /// CRL nextUpdate = thisUpdate + this many hours.
+    pub crl_validity_hours: u32,
+    /// Accept ECDSA P-256 keys besides RSA 2048/3072/4096.
+    pub allow_ec_p256: bool,
+}
+
+/// Subject of a leaf certificate, from the application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeafSubject {
+    /// CN: the certificate name, `SingleWindow-01-B00051`.
+    pub cert_name: String,
+    /// O: company name (UTF8String).
+    pub organization: String,
+    /// serialNumber: the company's 統一編號 (PrintableString).
+    pub tax_id: String,
+    /// OU: broker staff code for the individual kind.
+    pub organizational_unit: Option<String>,
+}
+
+/// 128-bit certificate serial from a CSPRNG, positive (top bit clear), never zero.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Serial(pub [u8; 16]);
+
+/// The subject key a CSR carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyInfo {
+    Rsa { bits: u32 },
+    EcP256,
+}
+
+/// A CSR that passed every check; only its public key is used afterwards.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckedCsr {
+    /// SubjectPublicKeyInfo, DER.
+    pub spki_der: Vec<u8>,
+    /// SHA-256 of the CSR DER, for the audit log and idempotency.
+    pub csr_sha256: [u8; 32],
+    pub key: KeyInfo,
+}
+
+/// Everything that goes into a leaf certificate. Stored before signing; signing the same
+/// request again gives byte-identical DER.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssueRequest {
+    pub spki_der: Vec<u8>,
+    pub serial: Serial,
+    pub not_before: OffsetDateTime,
+    pub not_after: OffsetDateTime,
+    pub subject: LeafSubject,
+}
+
+/// Why a certificate is on the CRL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevocationKind {
+    /// Final (註銷).
+    Revoked,
+    /// certificateHold (暫禁); leaves the CRL when unsuspended.
+    Hold,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevokedEntry {
+    pub serial: Serial,
+    pub revoked_at: OffsetDateTime,
+    pub kind: RevocationKind,
+}
+
+/// What the CA reads back from a certificate it issued (for registration uploads).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedInfo {
+    pub serial: Serial,
+    pub tax_id: Option<String>,
+    pub cert_name: Option<String>,
+    pub spki_der: Vec<u8>,
+    pub not_before: OffsetDateTime,
+    pub not_after: OffsetDateTime,
+}
+
+/// A CSR refused; the message is shown to the applicant.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CsrError {
+    #[error("the CSR could not be parsed: {0}")]
+    Parse(String),
+    #[error("the CSR signature does not verify")]
+    BadSignature,
+    #[error("signature algorithm {0} is not accepted (use SHA-256 or stronger)")]
+    Algorithm(String),
+    #[error("key type {0} is not accepted (RSA 2048/3072/4096 or ECDSA P-256)")]
+    KeyType(String),
+    #[error("RSA key size {0} is not accepted (2048, 3072 or 4096)")]
+    KeySize(u32),
+    #[error("RSA public exponent must be 65537")]
+    Exponent,
+    #[error("weak RSA key: {0}")]
+    WeakKey(&'static str),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CaError {
+    #[error("CA certificate or key could not be read: {0}")]
+    Load(String),
+    #[error("CA key does not match the CA certificate")]
+    KeyMismatch,
+    #[error("certificate could not be built: {0}")]
+    Build(String),
+    #[error("certificate was not issued by this CA")]
+    NotOurs,
+    #[error("certificate could not be parsed: {0}")]
+    Parse(String),
+    #[error("not implemented yet")]
+    NotImplemented,
+}
+
+impl Serial {
+    pub fn random() -> Self {
+        Serial([0x11; 16])
+    }
+
+    /// Lower-case hex, 32 characters.
+    pub fn to_hex(&self) -> String {
+        self.0.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    pub fn from_hex(s: &str) -> Option<Self> {
+        if s.len() != 32 {
+            return None;
+        }
+        let mut out = [0u8; 16];
+        for (i, slot) in out.iter_mut().enumerate() {
+            *slot = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
+        }
+        Some(Serial(out))
+    }
+}
+
+/// PEM (`CERTIFICATE REQUEST` or `NEW CERTIFICATE REQUEST`) to DER.
+pub fn csr_pem_to_der(_pem: &str) -> Result<Vec<u8>, CsrError> {
+    Err(CsrError::Parse("not implemented".into()))
+}
+
+/// DER certificate to PEM.
+pub fn cert_der_to_pem(_der: &[u8]) -> String {
+    String::new()
+}
+
+/// A loaded CA: certificate and signing key.
+pub struct Ca {
+    _private: (),
+}
+
+impl Ca {
+    /// Self-signed root with a new RSA-3072 key (basicConstraints CA, keyCertSign, cRLSign).
+    pub fn generate(_subject: &CaSubject, _now: OffsetDateTime, _validity_years: u32) -> Result<Ca, CaError> {
+        Err(CaError::NotImplemented)
+    }
+
+    /// From PEM files an operator configured; refuses a key that does not match.
+    pub fn from_pem(_cert_pem: &str, _key_pem: &str) -> Result<Ca, CaError> {
+        Err(CaError::NotImplemented)
+    }
+
+    pub fn certificate_der(&self) -> &[u8] {
+        &[]
+    }
+
+    pub fn certificate_pem(&self) -> String {
+        String::new()
+    }
+
+    /// PKCS#8 PEM of the CA key, to write the key file on first start. Never log it.
+    pub fn key_pem(&self) -> Zeroizing<String> {
+        Zeroizing::new(String::new())
+    }
+
+    /// Verify the CSR signature, allow-list its algorithm, check the key.
+    pub fn check_csr(&self, _profile: &Profile, _csr_der: &[u8]) -> Result<CheckedCsr, CsrError> {
+        Err(CsrError::Parse("not implemented".into()))
+    }
+
+    /// Sign a leaf certificate. Deterministic: the same request gives the same DER.
+    pub fn issue(&self, _profile: &Profile, _req: &IssueRequest) -> Result<Vec<u8>, CaError> {
+        Err(CaError::NotImplemented)
+    }
+
+    /// A signed CRL (DER) with the given number and entries.
+    pub fn crl(
+        &self,
+        _profile: &Profile,
+        _crl_number: u64,
+        _this_update: OffsetDateTime,
+        _entries: &[RevokedEntry],
+    ) -> Result<Vec<u8>, CaError> {
+        Err(CaError::NotImplemented)
+    }
+
+    /// Parse a certificate and check this CA signed it.
+    pub fn inspect_issued(&self, _cert_der: &[u8]) -> Result<IssuedInfo, CaError> {
+        Err(CaError::NotImplemented)
+    }
+}

@@ -1,0 +1,308 @@
+//! JSON bodies of the portal's HTTP API (see docs/API.md for the routes). Timestamps are
+//! RFC 3339 UTC strings, dates `YYYY-MM-DD`, binary data standard base64 or PEM.
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{
+    Action, ApplicationType, BillStatus, BusinessType, CertKind, CertStatus, CustomsOffice, Role,
+    Status,
+};
+use crate::validate::FieldError;
+
+/// 公司資料. Optional fields are empty strings when absent. The tax ID is not here: it
+/// comes from the session, never from the client.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CompanyInput {
+    pub name: String,
+    pub phone: String,
+    pub fax: String,
+    pub responsible_person: String,
+    pub responsible_phone: String,
+}
+
+/// 聯絡人資料; every field required.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ContactInput {
+    pub name: String,
+    pub phone: String,
+    pub mobile: String,
+    pub email: String,
+}
+
+/// `POST /api/applications`. For every type but `new`, `target` is the serial of the
+/// completed application whose certificate the request acts on, and the certificate
+/// attributes (office, business type, box number, kind, staff) are copied from it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplicationForm {
+    pub app_type: ApplicationType,
+    #[serde(default)]
+    pub target: Option<String>,
+    #[serde(default)]
+    pub company: CompanyInput,
+    #[serde(default)]
+    pub contact: ContactInput,
+    #[serde(default)]
+    pub customs_office: Option<CustomsOffice>,
+    #[serde(default)]
+    pub business_type: Option<BusinessType>,
+    #[serde(default)]
+    pub box_number: String,
+    #[serde(default)]
+    pub cert_kind: Option<CertKind>,
+    #[serde(default)]
+    pub staff_code: String,
+    #[serde(default)]
+    pub staff_national_id: String,
+    #[serde(default)]
+    pub privacy_consent: bool,
+    /// Free text for revoke / suspend / unsuspend (kept in the audit log).
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// Query string of `GET /api/applications` (and the operator's search).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ApplicationQuery {
+    /// First day, inclusive, `YYYY-MM-DD` (Taiwan time).
+    pub from: Option<String>,
+    /// Last day, inclusive, `YYYY-MM-DD` (Taiwan time).
+    pub to: Option<String>,
+    pub app_type: Option<ApplicationType>,
+    pub status: Option<Status>,
+    /// Operator search only: restrict to one company.
+    pub tax_id: Option<String>,
+    /// Operator search only: application serial, bill number or certificate serial.
+    pub q: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BillView {
+    /// 規費繳款書號碼, e.g. AAF11511000151.
+    pub bill_no: String,
+    /// NT$.
+    pub amount: i64,
+    pub due_at: String,
+    pub status: BillStatus,
+    pub paid_at: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertificateView {
+    /// Lower-case hex, no separators.
+    pub serial_hex: String,
+    pub cert_name: String,
+    pub subject: String,
+    pub not_before: String,
+    pub not_after: String,
+    pub status: CertStatus,
+    pub registered: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplicationView {
+    /// 申請序號.
+    pub serial: String,
+    pub tax_id: String,
+    pub app_type: ApplicationType,
+    pub status: Status,
+    pub created_at: String,
+    pub updated_at: String,
+    pub target: Option<String>,
+    pub company: CompanyInput,
+    pub contact: ContactInput,
+    pub customs_office: CustomsOffice,
+    pub business_type: BusinessType,
+    pub box_number: String,
+    pub cert_kind: CertKind,
+    pub staff_code: String,
+    /// Masked except the first 3 characters (A12*******).
+    pub staff_national_id_masked: String,
+    /// Certificate name for issuing types (SingleWindow-01-B00051); the friendlyName in the PFX.
+    pub cert_name: Option<String>,
+    pub reason: String,
+    pub bill: Option<BillView>,
+    pub certificate: Option<CertificateView>,
+    /// What the caller may do now.
+    pub actions: Vec<Action>,
+}
+
+/// `POST /api/applications/{serial}/csr`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CsrSubmission {
+    pub csr_pem: String,
+}
+
+/// The certificate and the chain to pack into the PFX. Returned by the CSR submission
+/// (the same body on every retry) and by `GET /api/applications/{serial}/certificate`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuedCertificate {
+    pub application_serial: String,
+    pub serial_hex: String,
+    pub cert_name: String,
+    pub certificate_pem: String,
+    /// Issuing CA first, root last.
+    pub chain_pem: Vec<String>,
+    pub not_before: String,
+    pub not_after: String,
+}
+
+/// `POST /api/registrations`: register the `.cer` at the certificate registration centre.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegistrationRequest {
+    pub staff_name: String,
+    pub customs_office: Option<CustomsOffice>,
+    pub broker_code: String,
+    /// Always `customs_dedicated` (通關專屬憑證, non-IC-card) for now.
+    pub cert_type: String,
+    /// The `.cer` file, DER, standard base64.
+    pub cer_der_b64: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegistrationView {
+    pub serial_hex: String,
+    pub application_serial: String,
+    pub staff_name: String,
+    pub customs_office: CustomsOffice,
+    pub broker_code: String,
+    pub registered_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionView {
+    pub role: Role,
+    /// The company's 統一編號 for applicants; `None` for operators.
+    pub tax_id: Option<String>,
+    pub display_name: String,
+    /// Send back as the `X-CSRF-Token` header on every POST/PUT/DELETE.
+    pub csrf_token: String,
+    pub expires_at: String,
+}
+
+/// `POST /api/auth/dev-login`; only when the server's config enables it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DevLoginRequest {
+    pub role: Role,
+    #[serde(default)]
+    pub tax_id: String,
+    #[serde(default)]
+    pub display_name: String,
+}
+
+/// `POST /api/auth/operator-login`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperatorLoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+/// `POST /api/auth/card/challenge` answer: what the card must sign.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CardChallenge {
+    pub challenge_id: String,
+    /// The to-be-signed text handed to the card bridge (`tbs` in the HiPKI protocol).
+    pub tbs: String,
+    pub hash_algorithm: String,
+    pub expires_at: String,
+}
+
+/// `POST /api/auth/card/login`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CardLoginRequest {
+    pub challenge_id: String,
+    /// PKCS#1 v1.5 signature over `tbs`, standard base64.
+    pub signature_b64: String,
+    /// The card's certificate, DER, standard base64.
+    pub certificate_b64: String,
+}
+
+/// `POST /api/admin/payments`: an operator records one payment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentRecord {
+    pub bill_no: String,
+    pub amount: i64,
+    /// `YYYY-MM-DD`.
+    pub paid_on: String,
+}
+
+/// One refused line of a reconciliation file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportRowError {
+    /// 1-based line number in the file.
+    pub line: usize,
+    pub bill_no: String,
+    pub code: String,
+    pub message: String,
+}
+
+/// Answer to `POST /api/admin/reconciliation`. The file is applied whole or not at all:
+/// if `errors` is non-empty, `applied` is empty.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportReport {
+    pub rows: usize,
+    /// Bill numbers marked paid by this import.
+    pub applied: Vec<String>,
+    /// Bill numbers already paid by an identical earlier record (re-import is harmless).
+    pub already_paid: Vec<String>,
+    pub errors: Vec<ImportRowError>,
+}
+
+/// `POST /api/admin/certificates/{serial_hex}/{revoke|suspend|unsuspend}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CertificateActionRequest {
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub application_serial: Option<String>,
+    pub certificate_serial: Option<String>,
+    pub csr_sha256: Option<String>,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MailState {
+    Pending,
+    Sent,
+    Failed,
+}
+
+/// An outbox row as operators see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailView {
+    pub id: i64,
+    pub to: String,
+    pub subject: String,
+    pub state: MailState,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub created_at: String,
+    pub sent_at: Option<String>,
+}
+
+/// Every error the API returns: `{"error": {...}}` with a stable `code`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: ErrorInfo,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorInfo {
+    /// Stable machine code, e.g. `validation_failed`, `invalid_transition`, `not_found`.
+    pub code: String,
+    /// Human message (English); the page may show its own text for known codes.
+    pub message: String,
+    /// Per-field errors for `validation_failed`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldError>,
+}

@@ -1,0 +1,9 @@
+//! Shared vocabulary of the customs certificate portal: wire types of the JSON API and the
+//! validation rules both the server and the browser apply. No I/O; builds for wasm32.
+
+pub mod api;
+pub mod ids;
+pub mod model;
+pub mod validate;
+
+pub use model::*;
