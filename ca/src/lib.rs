@@ -1,11 +1,33 @@
 //! CA core of the portal. Decides the certificate: only the public key comes from the CSR;
 //! subject, extensions and validity come from the application and the [`Profile`].
 //!
-//! STUB: the public API below is the contract the server codes against; bodies are filled in
-//! by the CA work (issue 3). Keep these signatures; add, do not change.
+//! Certificates and CRLs are written by a small DER writer (module `der`) and signed with
+//! PKCS#1 v1.5 (ring) or RFC 6979 ECDSA, so the same request always gives the same bytes.
+//! Parsing (CSRs, certificates) uses x509-parser. No web or database code lives here.
+
+mod authority;
+mod cert;
+mod crl;
+mod csr_check;
+mod der;
+mod ext;
+mod inspect;
+mod issue;
+mod key;
+mod name;
+mod oid;
+mod pem;
+mod serial;
+mod spki;
+mod weak_keys;
+
+use std::fmt;
 
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
+
+pub use pem::{cert_der_to_pem, csr_pem_to_der};
+pub use weak_keys::FERMAT_ROUNDS;
 
 /// Distinguished name of the CA itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,94 +158,87 @@ pub enum CaError {
     NotOurs,
     #[error("certificate could not be parsed: {0}")]
     Parse(String),
-    #[error("not implemented yet")]
-    NotImplemented,
-}
-
-impl Serial {
-    pub fn random() -> Self {
-        Serial([0x11; 16])
-    }
-
-    /// Lower-case hex, 32 characters.
-    pub fn to_hex(&self) -> String {
-        self.0.iter().map(|b| format!("{b:02x}")).collect()
-    }
-
-    pub fn from_hex(s: &str) -> Option<Self> {
-        if s.len() != 32 {
-            return None;
-        }
-        let mut out = [0u8; 16];
-        for (i, slot) in out.iter_mut().enumerate() {
-            *slot = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
-        }
-        Some(Serial(out))
-    }
-}
-
-/// PEM (`CERTIFICATE REQUEST` or `NEW CERTIFICATE REQUEST`) to DER.
-pub fn csr_pem_to_der(_pem: &str) -> Result<Vec<u8>, CsrError> {
-    Err(CsrError::Parse("not implemented".into()))
-}
-
-/// DER certificate to PEM.
-pub fn cert_der_to_pem(_der: &[u8]) -> String {
-    String::new()
 }
 
 /// A loaded CA: certificate and signing key.
 pub struct Ca {
-    _private: (),
+    cert_der: Vec<u8>,
+    /// The CA's subject exactly as encoded in its certificate: the issuer of what it signs.
+    subject_der: Vec<u8>,
+    public_key: spki::PublicKey,
+    /// Subject key identifier, copied into authorityKeyIdentifier of issued certificates.
+    key_id: Vec<u8>,
+    key: key::CaKey,
+}
+
+impl fmt::Debug for Ca {
+    /// Never shows key material.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Ca")
+            .field(
+                "key_id",
+                &self
+                    .key_id
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<String>(),
+            )
+            .field("key", &"<redacted>")
+            .finish_non_exhaustive()
+    }
 }
 
 impl Ca {
     /// Self-signed root with a new RSA-3072 key (basicConstraints CA, keyCertSign, cRLSign).
-    pub fn generate(_subject: &CaSubject, _now: OffsetDateTime, _validity_years: u32) -> Result<Ca, CaError> {
-        Err(CaError::NotImplemented)
+    pub fn generate(
+        subject: &CaSubject,
+        now: OffsetDateTime,
+        validity_years: u32,
+    ) -> Result<Ca, CaError> {
+        authority::generate(subject, now, validity_years)
     }
 
     /// From PEM files an operator configured; refuses a key that does not match.
-    pub fn from_pem(_cert_pem: &str, _key_pem: &str) -> Result<Ca, CaError> {
-        Err(CaError::NotImplemented)
+    pub fn from_pem(cert_pem: &str, key_pem: &str) -> Result<Ca, CaError> {
+        authority::from_pem(cert_pem, key_pem)
     }
 
     pub fn certificate_der(&self) -> &[u8] {
-        &[]
+        &self.cert_der
     }
 
     pub fn certificate_pem(&self) -> String {
-        String::new()
+        cert_der_to_pem(&self.cert_der)
     }
 
     /// PKCS#8 PEM of the CA key, to write the key file on first start. Never log it.
     pub fn key_pem(&self) -> Zeroizing<String> {
-        Zeroizing::new(String::new())
+        self.key.pkcs8_pem()
     }
 
     /// Verify the CSR signature, allow-list its algorithm, check the key.
-    pub fn check_csr(&self, _profile: &Profile, _csr_der: &[u8]) -> Result<CheckedCsr, CsrError> {
-        Err(CsrError::Parse("not implemented".into()))
+    pub fn check_csr(&self, profile: &Profile, csr_der: &[u8]) -> Result<CheckedCsr, CsrError> {
+        csr_check::check_csr(profile, csr_der)
     }
 
     /// Sign a leaf certificate. Deterministic: the same request gives the same DER.
-    pub fn issue(&self, _profile: &Profile, _req: &IssueRequest) -> Result<Vec<u8>, CaError> {
-        Err(CaError::NotImplemented)
+    pub fn issue(&self, profile: &Profile, req: &IssueRequest) -> Result<Vec<u8>, CaError> {
+        issue::issue(self, profile, req)
     }
 
     /// A signed CRL (DER) with the given number and entries.
     pub fn crl(
         &self,
-        _profile: &Profile,
-        _crl_number: u64,
-        _this_update: OffsetDateTime,
-        _entries: &[RevokedEntry],
+        profile: &Profile,
+        crl_number: u64,
+        this_update: OffsetDateTime,
+        entries: &[RevokedEntry],
     ) -> Result<Vec<u8>, CaError> {
-        Err(CaError::NotImplemented)
+        crl::crl(self, profile, crl_number, this_update, entries)
     }
 
     /// Parse a certificate and check this CA signed it.
-    pub fn inspect_issued(&self, _cert_der: &[u8]) -> Result<IssuedInfo, CaError> {
-        Err(CaError::NotImplemented)
+    pub fn inspect_issued(&self, cert_der: &[u8]) -> Result<IssuedInfo, CaError> {
+        inspect::inspect_issued(self, cert_der)
     }
 }

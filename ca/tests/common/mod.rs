@@ -1,0 +1,95 @@
+//! Shared fixtures for the CA integration tests: a test CA, profiles, CSR builders for
+//! good and deliberately weak keys, and the external tools (openssl, pkilint).
+
+#![allow(dead_code)]
+
+pub mod der;
+pub mod rsa_raw;
+pub mod tools;
+
+use std::sync::OnceLock;
+
+use ca::{Ca, CaSubject, IssueRequest, LeafSubject, Profile, Serial};
+use time::OffsetDateTime;
+use time::macros::datetime;
+use wasm_keygen::{KeyAlgorithm, Subject};
+
+pub const NOW: OffsetDateTime = datetime!(2026-03-02 08:00:00 UTC);
+
+pub fn profile() -> Profile {
+    Profile {
+        validity_days: 730,
+        crl_url: "http://127.0.0.1:8080/crl/ca.crl".into(),
+        ca_issuers_url: "http://127.0.0.1:8080/ca.cer".into(),
+        ocsp_url: None,
+        crl_validity_hours: 24,
+        allow_ec_p256: true,
+    }
+}
+
+pub fn ca_subject() -> CaSubject {
+    CaSubject {
+        common_name: "Customs Portal Test CA".into(),
+        organization: "關港貿單一窗口 Test".into(),
+        country: "TW".into(),
+    }
+}
+
+/// One RSA-3072 CA per test binary: generating it is the slow part.
+pub fn test_ca() -> &'static Ca {
+    static CA: OnceLock<Ca> = OnceLock::new();
+    CA.get_or_init(|| Ca::generate(&ca_subject(), NOW, 10).unwrap())
+}
+
+pub fn leaf_subject() -> LeafSubject {
+    LeafSubject {
+        cert_name: "SingleWindow-01-B00051".into(),
+        organization: "台灣報關股份有限公司".into(),
+        tax_id: "12345675".into(),
+        organizational_unit: None,
+    }
+}
+
+/// What the applicant's browser would put in the CSR; the CA must ignore it anyway.
+pub fn csr_subject() -> Subject {
+    Subject {
+        cn: "SingleWindow-01-B00051".into(),
+        o: Some("台灣報關股份有限公司".into()),
+        ou: None,
+        c: Some("TW".into()),
+        serial_number: Some("12345675".into()),
+    }
+}
+
+/// A CSR made the way the portal's Wasm module makes it.
+pub fn keygen_csr(algorithm: KeyAlgorithm) -> Vec<u8> {
+    let key = wasm_keygen::generate(algorithm).unwrap();
+    wasm_keygen::build_csr(&key.pkcs8, &csr_subject())
+        .unwrap()
+        .der
+}
+
+/// RSA-2048 CSRs are used a lot; make the key once per binary.
+pub fn rsa2048_csr() -> &'static [u8] {
+    static CSR: OnceLock<Vec<u8>> = OnceLock::new();
+    CSR.get_or_init(|| keygen_csr(KeyAlgorithm::Rsa { bits: 2048 }))
+}
+
+pub fn request(spki_der: Vec<u8>, serial: Serial) -> IssueRequest {
+    IssueRequest {
+        spki_der,
+        serial,
+        not_before: NOW,
+        not_after: NOW + time::Duration::days(730),
+        subject: leaf_subject(),
+    }
+}
+
+/// Checks `csr` and issues a certificate for its key.
+pub fn issue_for(csr: &[u8], subject: LeafSubject) -> Vec<u8> {
+    let ca = test_ca();
+    let checked = ca.check_csr(&profile(), csr).unwrap();
+    let mut req = request(checked.spki_der, Serial::random());
+    req.subject = subject;
+    ca.issue(&profile(), &req).unwrap()
+}

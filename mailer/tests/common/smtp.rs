@@ -1,0 +1,195 @@
+//! SMTP servers for tests: the real aiosmtpd writing a Maildir, and a tiny scripted responder
+//! that answers RCPT TO with a chosen reply (aiosmtpd's Mailbox handler accepts everything).
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+
+/// A port that was free a moment ago (bind to 0, read it, release it).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn python() -> PathBuf {
+    let mut candidates: Vec<PathBuf> = Vec::new();
+    if let Ok(p) = std::env::var("PORTAL_TEST_PYTHON") {
+        candidates.push(p.into());
+    } else {
+        if let Ok(home) = std::env::var("HOME") {
+            candidates.push(Path::new(&home).join(".cache/ccp/venv/bin/python"));
+        }
+        candidates.push("/usr/bin/python3".into());
+        candidates.push("python3".into());
+    }
+    for c in &candidates {
+        let ok = Command::new(c)
+            .args(["-c", "import aiosmtpd"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        if ok {
+            return c.clone();
+        }
+    }
+    panic!(
+        "no python with aiosmtpd found (tried {candidates:?}); install it with \
+         `$HOME/.cache/ccp/venv/bin/pip install aiosmtpd` or `apt-get install python3-aiosmtpd`, \
+         or set PORTAL_TEST_PYTHON"
+    );
+}
+
+pub enum TlsMode<'a> {
+    Plain,
+    /// STARTTLS offered and required.
+    StartTls {
+        cert: &'a Path,
+        key: &'a Path,
+    },
+    /// TLS from the first byte (SMTPS).
+    Implicit {
+        cert: &'a Path,
+        key: &'a Path,
+    },
+}
+
+/// aiosmtpd on 127.0.0.1:`port`, delivering into the Maildir `maildir`. Killed on drop.
+pub struct SmtpServer {
+    child: Child,
+    pub port: u16,
+}
+
+impl SmtpServer {
+    pub async fn start(port: u16, maildir: &Path) -> SmtpServer {
+        SmtpServer::start_with(port, maildir, TlsMode::Plain).await
+    }
+
+    pub async fn start_with(port: u16, maildir: &Path, tls: TlsMode<'_>) -> SmtpServer {
+        let log_path = maildir.with_extension(format!("smtpd-{port}.log"));
+        let log = std::fs::File::create(&log_path).unwrap();
+        let mut cmd = Command::new(python());
+        cmd.args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")]);
+        match tls {
+            TlsMode::Plain => {}
+            TlsMode::StartTls { cert, key } => {
+                cmd.arg("--tlscert").arg(cert).arg("--tlskey").arg(key);
+            }
+            TlsMode::Implicit { cert, key } => {
+                cmd.arg("--smtpscert").arg(cert).arg("--smtpskey").arg(key);
+            }
+        }
+        cmd.args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(maildir)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log);
+        let mut child = cmd.spawn().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+                panic!("aiosmtpd exited early ({status}):\n{log}");
+            }
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return SmtpServer { child, port };
+            }
+            assert!(
+                Instant::now() < deadline,
+                "aiosmtpd did not listen on {port} within 20 s"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub fn stop(mut self) {
+        self.kill();
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A scripted SMTP server: accepts everything except RCPT TO, which gets `rcpt_reply`.
+pub struct ScriptedSmtp {
+    pub port: u16,
+    pub rcpt_seen: Arc<AtomicUsize>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl ScriptedSmtp {
+    pub async fn start(rcpt_reply: &'static str) -> ScriptedSmtp {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let rcpt_seen = Arc::new(AtomicUsize::new(0));
+        let seen = Arc::clone(&rcpt_seen);
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    return;
+                };
+                let seen = Arc::clone(&seen);
+                tokio::spawn(async move {
+                    let (r, mut w) = stream.into_split();
+                    let mut lines = BufReader::new(r).lines();
+                    if w.write_all(b"220 scripted ESMTP\r\n").await.is_err() {
+                        return;
+                    }
+                    while let Ok(Some(line)) = lines.next_line().await {
+                        let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
+                        let reply = match verb.as_str() {
+                            "EHLO" | "HELO" => "250 scripted".to_owned(),
+                            "RCPT" => {
+                                seen.fetch_add(1, Ordering::SeqCst);
+                                rcpt_reply.to_owned()
+                            }
+                            "QUIT" => {
+                                let _ = w.write_all(b"221 bye\r\n").await;
+                                return;
+                            }
+                            "DATA" => "554 no valid recipients".to_owned(),
+                            _ => "250 ok".to_owned(),
+                        };
+                        if w.write_all(format!("{reply}\r\n").as_bytes())
+                            .await
+                            .is_err()
+                        {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        ScriptedSmtp {
+            port,
+            rcpt_seen,
+            task,
+        }
+    }
+}
+
+impl Drop for ScriptedSmtp {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}

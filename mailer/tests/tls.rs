@@ -1,0 +1,111 @@
+//! SMTP over STARTTLS and implicit TLS against aiosmtpd, trusting a test CA through
+//! `tls_ca_file`; and refusing a server whose certificate is not trusted.
+
+// Test helpers in tests/common are not #[test] fns, so the workspace test allowance misses them.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::*;
+use mailer::{MailKind, OutboxState, SmtpSecurity, Worker, get_mail};
+use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+
+struct Pki {
+    ca: PathBuf,
+    cert: PathBuf,
+    key: PathBuf,
+}
+
+fn make_pki(dir: &Path) -> Pki {
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "mailer test CA");
+    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::from_params(&ca_params, &ca_key);
+
+    let leaf_key = KeyPair::generate().unwrap();
+    let leaf = CertificateParams::new(vec!["127.0.0.1".to_owned()])
+        .unwrap()
+        .signed_by(&leaf_key, &issuer)
+        .unwrap();
+
+    let pki = Pki {
+        ca: dir.join("ca.pem"),
+        cert: dir.join("cert.pem"),
+        key: dir.join("key.pem"),
+    };
+    std::fs::write(&pki.ca, ca_cert.pem()).unwrap();
+    std::fs::write(&pki.cert, leaf.pem()).unwrap();
+    std::fs::write(&pki.key, leaf_key.serialize_pem()).unwrap();
+    pki
+}
+
+fn tls_transport(port: u16, security: SmtpSecurity, ca: Option<&Path>) -> mailer::MailTransport {
+    let mut c = mailer::SmtpConfig::new("127.0.0.1", security, "noreply@portal.example.gov.tw");
+    c.port = Some(port);
+    c.timeout_secs = 5;
+    c.tls_ca_file = ca.map(Path::to_path_buf);
+    mailer::MailTransport::Smtp(c)
+}
+
+async fn deliver_over(security: SmtpSecurity) {
+    let db = TestDb::sqlite().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let pki = make_pki(tmp.path());
+    let maildir = tmp.path().join("mail");
+    let port = free_port();
+    let mode = match security {
+        SmtpSecurity::StartTls => TlsMode::StartTls {
+            cert: &pki.cert,
+            key: &pki.key,
+        },
+        _ => TlsMode::Implicit {
+            cert: &pki.cert,
+            key: &pki.key,
+        },
+    };
+    let _smtp = SmtpServer::start_with(port, &maildir, mode).await;
+
+    // Without our CA the server is not trusted: nothing is sent, the row waits for a retry.
+    let untrusting = Worker::new(
+        db.pool.clone(),
+        tls_transport(port, security, None),
+        options(),
+    )
+    .unwrap();
+    let mail = new_mail(MailKind::Paid, "SW20261124000001", "contact@example.com.tw");
+    let id = enqueue_committed(&db.pool, &mail, NOW).await;
+    assert_eq!(untrusting.run_once(NOW).await.unwrap().retried, 1);
+    let row = get_mail(&db.pool, id).await.unwrap().unwrap();
+    assert_eq!(row.state, OutboxState::Pending);
+    let err = row.last_error.unwrap_or_default();
+    assert!(err.contains("certificate"), "{err}");
+    assert_eq!(maildir_count(&maildir), 0);
+
+    let trusting = Worker::new(
+        db.pool.clone(),
+        tls_transport(port, security, Some(&pki.ca)),
+        options(),
+    )
+    .unwrap();
+    assert_eq!(trusting.run_once(at(30)).await.unwrap().sent, 1);
+    let got = read_maildir(&maildir);
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].subject, mail.rendered.subject);
+    assert_eq!(got[0].to, "contact@example.com.tw");
+}
+
+#[tokio::test]
+async fn starttls_with_private_ca() {
+    deliver_over(SmtpSecurity::StartTls).await;
+}
+
+#[tokio::test]
+async fn implicit_tls_with_private_ca() {
+    deliver_over(SmtpSecurity::Tls).await;
+}

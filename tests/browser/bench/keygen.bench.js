@@ -1,0 +1,146 @@
+// Key generation benchmark in one headless Chromium run (not a test; prints numbers).
+//
+//   cargo xtask keygen --bench && (cd tests/browser && node bench/keygen.bench.js [--runs 50] [--write])
+//
+// --write replaces the "Key generation in the browser" section of BENCHMARKS.md.
+
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import os from 'node:os';
+import path from 'node:path';
+import { launchBrowser, startServer, openPage, requireBuilt, ROOT, DIST } from '../lib/harness.js';
+
+const args = process.argv.slice(2);
+const runsArg = args.indexOf('--runs');
+const RUNS = runsArg >= 0 ? Number(args[runsArg + 1]) : 50;
+const WRITE = args.includes('--write');
+const COMMAND = 'cargo xtask keygen --bench && (cd tests/browser && node bench/keygen.bench.js --runs 50 --write)';
+
+requireBuilt('bench/index.html', 'cargo xtask keygen --bench');
+const wasmPath = requireBuilt('keygen/wasm_keygen_bg.wasm', 'cargo xtask keygen --bench');
+
+function stats(times) {
+  const s = [...times].sort((a, b) => a - b);
+  const q = (p) => s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)];
+  return { runs: s.length, median: q(0.5), p90: q(0.9) };
+}
+
+const server = await startServer({ '/': DIST });
+const browser = await launchBrowser();
+const results = {};
+let chromiumVersion;
+try {
+  chromiumVersion = browser.version();
+  const context = await browser.newContext();
+  const { page, problems } = await openPage(context, `${server.url}/bench/`);
+  await page.waitForFunction(() => window.benchReady === true);
+  const plan = [
+    ['init', 1],
+    ['rustFirstKey', 1],
+    ['webcryptoGenerateOnly', RUNS],
+    ['webcryptoGenerateExport', RUNS],
+    ['moduleWebcrypto', RUNS],
+    ['moduleRust', RUNS],
+    ['moduleRustP256', RUNS],
+    ['forgePureJs', RUNS],
+    ['csr', RUNS],
+    ['csrP256', RUNS],
+    ['pfxCompatible', RUNS],
+    ['pfxModern', RUNS],
+    ['fullAuto', RUNS],
+  ];
+  for (const [name, n] of plan) {
+    const times = await page.evaluate(([name, n]) => window.bench.run(name, n), [name, n]);
+    results[name] = stats(times);
+    console.error(`${name.padEnd(24)} median ${results[name].median.toFixed(1)} ms  p90 ${results[name].p90.toFixed(1)} ms  (${n} runs)`);
+  }
+  if (problems.length) throw new Error(`page problems: ${problems.join('; ')}`);
+  const violations = await page.evaluate(() => window.cspViolations ?? []);
+  if (violations.length) throw new Error(`CSP violations: ${violations.join('; ')}`);
+} finally {
+  await browser.close();
+  await server.close();
+}
+
+const wasm = readFileSync(wasmPath);
+const sizes = { raw: wasm.length, gzip: gzipSync(wasm, { level: 9 }).length };
+const pkgFiles = ['wasm_keygen.js', 'index.js', 'worker.js', 'vault.js'];
+const jsGzip = pkgFiles.reduce((a, f) => a + gzipSync(readFileSync(path.join(DIST, 'keygen', f)), { level: 9 }).length, 0);
+
+const ms = (v) => `${v.toFixed(1)}`;
+const row = (label, r) => `| ${label} | ${r.runs} | ${ms(r.median)} | ${ms(r.p90)} |`;
+const ratio = (a, b) => (results[a].median / results[b].median).toFixed(2);
+const target = (ok) => (ok ? 'met' : '**missed**');
+const fullVsWebcrypto = results.fullAuto.median / results.webcryptoGenerateExport.median;
+const rustVsWebcrypto = results.moduleRust.median / results.webcryptoGenerateExport.median;
+const forgeVsRust = results.forgePureJs.median / results.moduleRust.median;
+const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+
+const section = `## Key generation in the browser
+
+Reproduce (from the repository root):
+
+\`\`\`
+${COMMAND}
+\`\`\`
+
+Headless Chromium ${chromiumVersion} (Debian \`/usr/bin/chromium\`), ${os.cpus().length} cores (${cpu}),
+one browser run, ${RUNS} runs per row after 2 warm-up runs, times in ms (\`performance.now()\`, so 0.1 ms resolution).
+RSA key generation time is random (prime search): look at median and p90.
+
+| RSA-2048 key generation | runs | median | p90 |
+|---|---|---|---|
+${row('WebCrypto `generateKey` alone', results.webcryptoGenerateOnly)}
+${row('WebCrypto `generateKey` + `exportKey(pkcs8)` (baseline)', results.webcryptoGenerateExport)}
+${row('this module, `backend: webcrypto` (generate + export pkcs8 + spki)', results.moduleWebcrypto)}
+${row('this module, `backend: rust` (wasm in a worker, warm)', results.moduleRust)}
+${row('node-forge 1.4.3 pure JS (`usePureJavaScript = true`, main thread)', results.forgePureJs)}
+
+| other steps | runs | median | p90 |
+|---|---|---|---|
+${row('`init()`: fetch + compile + instantiate the wasm (first call)', results.init)}
+${row('first `backend: rust` key (worker start + instantiate + keygen)', results.rustFirstKey)}
+${row('P-256 key, `backend: rust`', results.moduleRustP256)}
+${row('`buildCsr`, RSA-2048 (SHA-256, PKCS#1 v1.5)', results.csr)}
+${row('`buildCsr`, P-256 (ECDSA)', results.csrP256)}
+${row('`buildPfx` compatible (3DES, HMAC-SHA1, 2048 iterations)', results.pfxCompatible)}
+${row('`buildPfx` modern (AES-256, PBKDF2/HMAC-SHA256, 10000 iterations)', results.pfxModern)}
+${row('**full**: `generateKey` (auto) + `buildCsr` + `buildPfx`', results.fullAuto)}
+
+The PFX rows pack a minimal certificate structure around the key's public key (the packer
+checks layout and key, not the CA signature), so each run can use a fresh key.
+
+| size of \`dist/keygen\` | bytes |
+|---|---|
+| \`wasm_keygen_bg.wasm\` raw | ${sizes.raw} |
+| \`wasm_keygen_bg.wasm\` gzip -9 | ${sizes.gzip} |
+| JS (\`wasm_keygen.js\`, \`index.js\`, \`worker.js\`, \`vault.js\`) gzip -9 | ${jsGzip} |
+
+| target | result | |
+|---|---|---|
+| full keygen+CSR+PFX median ≤ 1.5× bare WebCrypto keygen | ${fullVsWebcrypto.toFixed(2)}× | ${target(fullVsWebcrypto <= 1.5)} |
+| pure-Rust keygen ≤ 3× WebCrypto | ${rustVsWebcrypto.toFixed(2)}× | ${target(rustVsWebcrypto <= 3)} |
+| pure-Rust keygen ≥ 4× faster than node-forge | ${forgeVsRust.toFixed(2)}× | ${target(forgeVsRust >= 4)} |
+| wasm ≤ 200 KB gzip | ${(sizes.gzip / 1024).toFixed(1)} KiB | ${target(sizes.gzip <= 200 * 1024)} |
+
+Ratios are against the baseline row (generate + export: a key must be exported to be used).
+Against \`generateKey\` alone: full ${ratio('fullAuto', 'webcryptoGenerateOnly')}×, pure Rust ${ratio('moduleRust', 'webcryptoGenerateOnly')}×.
+This module's WebCrypto path / baseline: ${ratio('moduleWebcrypto', 'webcryptoGenerateExport')}×.
+`;
+
+console.log(section);
+
+if (WRITE) {
+  const file = path.join(ROOT, 'BENCHMARKS.md');
+  let text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
+  const start = '<!-- keygen-bench:start -->';
+  const end = '<!-- keygen-bench:end -->';
+  const block = `${start}\n${section}${end}`;
+  if (text.includes(start) && text.includes(end)) {
+    text = text.slice(0, text.indexOf(start)) + block + text.slice(text.indexOf(end) + end.length);
+  } else {
+    text = `${text.trimEnd()}\n\n${block}\n`;
+  }
+  writeFileSync(file, text);
+  console.error(`wrote ${file}`);
+}

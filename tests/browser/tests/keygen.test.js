@@ -1,0 +1,437 @@
+// The keygen package (dist/keygen) in real headless Chromium, served with the portal's
+// strict CSP: both backends, CSR and PFX checked with openssl, responsiveness during the
+// pure-Rust key generation, KeygenError codes and the IndexedDB resume path.
+//
+// Build first: cargo xtask keygen   Run: (cd tests/browser && npm test)
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launchBrowser, startServer, openPage, requireBuilt, CSP, b64 } from '../lib/harness.js';
+import { TestCa } from '../lib/pki.js';
+
+const PASSWORD = 'Pfx2026pass';
+const CERT_NAME = 'SingleWindow-01-B00051';
+const SUBJECT = { cn: CERT_NAME, o: '台灣報關股份有限公司', ou: 'B00051', c: 'TW', serialNumber: '12345675' };
+
+let server;
+let browser;
+let ca;
+
+before(async () => {
+  requireBuilt('keygen/wasm_keygen_bg.wasm', 'cargo xtask keygen');
+  ca = new TestCa();
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+  ca?.cleanup();
+});
+
+/** A fresh context and the test page, after checking the CSP header is really sent. */
+async function keygenPage(context) {
+  const ctx = context ?? (await browser.newContext());
+  const opened = await openPage(ctx, `${server.url}/test/keygen/`);
+  assert.equal(opened.response.headers()['content-security-policy'], CSP);
+  await opened.page.waitForFunction(() => window.keygenReady === true);
+  return { ctx, ...opened };
+}
+
+/** Nothing went wrong on the page: no CSP violation, no uncaught error. */
+async function assertClean(page, problems) {
+  assert.deepEqual(await page.evaluate(() => window.cspViolations), []);
+  assert.deepEqual(problems, []);
+}
+
+/**
+ * Generates a key in the page (kept there as window.key), returns the CSR and metadata.
+ */
+async function generateInPage(page, algorithm, backend) {
+  return page.evaluate(
+    async ({ algorithm, backend, subject }) => {
+      const kg = window.keygen;
+      await kg.init();
+      const phases = [];
+      window.key = await kg.generateKey({ algorithm, backend, onPhase: (p) => phases.push(p) });
+      const csr = kg.buildCsr(window.key.pkcs8, subject);
+      return {
+        phases,
+        backend: window.key.backend,
+        algorithm: window.key.algorithm,
+        spki: window.toB64(window.key.spki),
+        csrPem: csr.pem,
+        csrDer: window.toB64(csr.der),
+      };
+    },
+    { algorithm, backend, subject: SUBJECT },
+  );
+}
+
+async function pfxInPage(page, certificatePem, chainPem, profile) {
+  const pfx = await page.evaluate(
+    ({ certificatePem, chainPem, password, friendlyName, profile }) =>
+      window.toB64(
+        window.keygen.buildPfx({
+          pkcs8: window.key.pkcs8,
+          certificate: certificatePem,
+          chain: chainPem,
+          password,
+          friendlyName,
+          profile,
+        }),
+      ),
+    { certificatePem, chainPem, password: PASSWORD, friendlyName: CERT_NAME, profile },
+  );
+  return b64.toBytes(pfx);
+}
+
+const EXPECTED_INFO = {
+  compatible: ['MAC: sha1, Iteration 2048', 'Shrouded Keybag: pbeWithSHA1And3-KeyTripleDES-CBC, Iteration 2048'],
+  modern: ['MAC: sha256, Iteration 10000', 'Shrouded Keybag: PBES2, PBKDF2, AES-256-CBC, Iteration 10000, PRF hmacWithSHA256'],
+};
+
+function checkPfx(pfx, leafPem, profile) {
+  const r = ca.inspectPfx(pfx, PASSWORD, leafPem);
+  assert.ok(r.ok, r.info);
+  for (const line of EXPECTED_INFO[profile]) assert.ok(r.info.includes(line), `${line} missing in\n${r.info}`);
+  assert.ok(r.keyMatches, 'the key in the PFX is the certificate key');
+  assert.equal(r.pem.split(`friendlyName: ${CERT_NAME}`).length - 1, 2, r.pem);
+  assert.equal(r.pem.split('-----BEGIN CERTIFICATE-----').length - 1, 3, 'leaf + 2 CA certificates');
+  assert.ok(!ca.inspectPfx(pfx, 'wrong1', leafPem).ok, 'a wrong password must fail');
+}
+
+async function fullFlow(algorithm, backend) {
+  const { ctx, page, problems } = await keygenPage();
+  try {
+    const g = await generateInPage(page, algorithm, backend);
+    assert.equal(g.backend, backend);
+    assert.deepEqual(g.algorithm, algorithm.kind === 'rsa' ? { kind: 'rsa', bits: algorithm.bits ?? 2048 } : algorithm);
+    assert.match(ca.verifyCsr(g.csrPem), /verify OK/);
+    const leaf = ca.issue(g.csrPem);
+    for (const profile of ['compatible', 'modern']) {
+      checkPfx(await pfxInPage(page, leaf, ca.chainPem, profile), leaf, profile);
+    }
+    await assertClean(page, problems);
+    return g;
+  } finally {
+    await ctx.close();
+  }
+}
+
+test('webcrypto backend: RSA-2048 key, CSR and both PFX profiles open in openssl', async () => {
+  const g = await fullFlow({ kind: 'rsa', bits: 2048 }, 'webcrypto');
+  assert.deepEqual(g.phases, ['generating', 'exporting', 'done']);
+});
+
+test('webcrypto backend: ECDSA P-256', async () => {
+  await fullFlow({ kind: 'ec-p256' }, 'webcrypto');
+});
+
+test('rust backend (worker): RSA-2048 key, CSR and both PFX profiles open in openssl', async () => {
+  const g = await fullFlow({ kind: 'rsa' }, 'rust');
+  assert.deepEqual(g.phases, ['loading', 'generating', 'done']);
+});
+
+test('rust backend (worker): ECDSA P-256', async () => {
+  await fullFlow({ kind: 'ec-p256' }, 'rust');
+});
+
+test('rust backend honours the key size (3072)', async () => {
+  const { ctx, page, problems } = await keygenPage();
+  try {
+    const g = await generateInPage(page, { kind: 'rsa', bits: 3072 }, 'rust');
+    assert.deepEqual(g.algorithm, { kind: 'rsa', bits: 3072 });
+    const text = ca.verifyCsr(g.csrPem);
+    assert.match(text, /verify OK/);
+    ca.write('size.csr', g.csrPem);
+    const { openssl } = await import('../lib/pki.js');
+    const out = openssl(['req', '-in', 'size.csr', '-noout', '-text'], { cwd: ca.dir });
+    assert.match(out, /Public-Key: \(3072 bit\)/);
+    await assertClean(page, problems);
+  } finally {
+    await ctx.close();
+  }
+});
+
+test('auto uses WebCrypto when present and falls back to Rust without it', async () => {
+  const { ctx, page, problems } = await keygenPage();
+  try {
+    const withWebCrypto = await generateInPage(page, { kind: 'rsa' }, 'auto');
+    assert.equal(withWebCrypto.backend, 'webcrypto');
+  } finally {
+    await ctx.close();
+  }
+  // The same page in a context where WebCrypto key generation is missing.
+  const ctx2 = await browser.newContext();
+  await ctx2.addInitScript(() => {
+    delete SubtleCrypto.prototype.generateKey;
+  });
+  const second = await keygenPage(ctx2);
+  try {
+    const fallback = await generateInPage(second.page, { kind: 'rsa' }, 'auto');
+    assert.equal(fallback.backend, 'rust');
+    assert.match(ca.verifyCsr(fallback.csrPem), /verify OK/);
+    const code = await second.page.evaluate(() =>
+      window.codeOf(() => window.keygen.generateKey({ backend: 'webcrypto' })),
+    );
+    assert.equal(code, 'webcrypto_unavailable');
+    await assertClean(second.page, second.problems);
+  } finally {
+    await ctx2.close();
+  }
+});
+
+test('the page keeps running while the Rust backend generates a key', async () => {
+  const { ctx, page, problems } = await keygenPage();
+  try {
+    const r = await page.evaluate(async () => {
+      const kg = window.keygen;
+      await kg.init();
+      // Largest gap between 10 ms timer ticks while `work` runs.
+      const measure = async (work) => {
+        let last = performance.now();
+        let maxGap = 0;
+        let ticks = 0;
+        const timer = setInterval(() => {
+          const now = performance.now();
+          maxGap = Math.max(maxGap, now - last);
+          last = now;
+          ticks++;
+        }, 10);
+        const t0 = performance.now();
+        await work();
+        const elapsed = performance.now() - t0;
+        await new Promise((r) => setTimeout(r, 30));
+        clearInterval(timer);
+        return { maxGap, ticks, elapsed };
+      };
+      const worker = await measure(() =>
+        kg.generateKey({ algorithm: { kind: 'rsa', bits: 4096 }, backend: 'rust' }),
+      );
+      // Control: the same work on the main thread does block the timer.
+      const mainThread = await measure(async () => {
+        await new Promise((r) => setTimeout(r, 20));
+        window.rawWasm.generateKeyPair('rsa', 4096);
+      });
+      return { worker, mainThread };
+    });
+    // Typical here: worker ~15 ms, main thread 2-5 s (RSA-4096 prime search).
+    assert.ok(r.mainThread.maxGap > 300, `control should block: ${JSON.stringify(r)}`);
+    assert.ok(r.worker.maxGap < 250, `timer stalled during worker keygen: ${JSON.stringify(r)}`);
+    assert.ok(r.worker.ticks >= Math.floor(r.worker.elapsed / 10) / 2, JSON.stringify(r));
+    await assertClean(page, problems);
+  } finally {
+    await ctx.close();
+  }
+});
+
+test('rejections surface as KeygenError codes', async () => {
+  const { ctx, page, problems } = await keygenPage();
+  try {
+    const leafOfOtherKey = await (async () => {
+      const other = await generateInPage(page, { kind: 'ec-p256' }, 'webcrypto');
+      return ca.issue(other.csrPem);
+    })();
+    const codes = await page.evaluate(
+      async ({ subject, leafOfOtherKey }) => {
+        const kg = window.keygen;
+        const key = await kg.generateKey({ algorithm: { kind: 'ec-p256' } });
+        const pfx = (o) => () =>
+          kg.buildPfx({ pkcs8: key.pkcs8, certificate: leafOfOtherKey, password: 'abcd1234', friendlyName: 'x', ...o });
+        const c = window.codeOf;
+        return {
+          passwordShort: await c(() => kg.validatePassword('abc')),
+          passwordSymbols: await c(() => kg.validatePassword('abc!def')),
+          passwordEmpty: await c(() => kg.validatePassword('')),
+          passwordMismatch: await c(() => kg.validatePassword('abcd', 'abce')),
+          passwordOk: await c(() => kg.validatePassword('abcd', 'abcd')),
+          fileName: await c(() => kg.validateFileName('my-cert')),
+          fileNameEmpty: await c(() => kg.validateFileName('')),
+          fileNameOk: await c(() => kg.validateFileName('SingleWindow01')),
+          keySize: await c(() => kg.generateKey({ algorithm: { kind: 'rsa', bits: 1024 } })),
+          algorithm: await c(() => kg.generateKey({ algorithm: { kind: 'ed25519' } })),
+          backend: await c(() => kg.generateKey({ backend: 'gpu' })),
+          cnMissing: await c(() => kg.buildCsr(key.pkcs8, { ...subject, cn: '' })),
+          country: await c(() => kg.buildCsr(key.pkcs8, { ...subject, c: 'tw' })),
+          badKey: await c(() => kg.buildCsr(new Uint8Array([1, 2, 3]), subject)),
+          pfxPassword: await c(pfx({ password: 'a b' })),
+          pfxMismatch: await c(pfx({})),
+          pfxProfile: await c(pfx({ profile: 'rc2' })),
+          pfxName: await c(pfx({ friendlyName: '' })),
+          badCertificate: await c(() => kg.certificateToDer('not a certificate')),
+          fieldOfMismatch: await (async () => {
+            try {
+              kg.validatePassword('abcd', 'x');
+            } catch (e) {
+              return e.field;
+            }
+          })(),
+        };
+      },
+      { subject: SUBJECT, leafOfOtherKey },
+    );
+    assert.deepEqual(codes, {
+      passwordShort: 'password_format',
+      passwordSymbols: 'password_format',
+      passwordEmpty: 'password_required',
+      passwordMismatch: 'password_mismatch',
+      passwordOk: 'no error',
+      fileName: 'file_name_format',
+      fileNameEmpty: 'file_name_required',
+      fileNameOk: 'no error',
+      keySize: 'key_size',
+      algorithm: 'unsupported_algorithm',
+      backend: 'backend',
+      cnMissing: 'subject_required',
+      country: 'subject_format',
+      badKey: 'bad_key',
+      pfxPassword: 'password_format',
+      pfxMismatch: 'key_mismatch',
+      pfxProfile: 'profile',
+      pfxName: 'friendly_name',
+      badCertificate: 'bad_certificate',
+      fieldOfMismatch: 'password_confirm',
+    });
+    await assertClean(page, problems);
+  } finally {
+    await ctx.close();
+  }
+});
+
+test('synchronous functions before init() throw not_initialized', async () => {
+  const { ctx, page, problems } = await keygenPage();
+  try {
+    const code = await page.evaluate(() => window.codeOf(() => window.keygen.validateFileName('abc')));
+    assert.equal(code, 'not_initialized');
+    await assertClean(page, problems);
+  } finally {
+    await ctx.close();
+  }
+});
+
+test('certificateToDer and certificateToPem give the .cer and PEM forms', async () => {
+  const { ctx, page, problems } = await keygenPage();
+  try {
+    const g = await generateInPage(page, { kind: 'rsa' }, 'webcrypto');
+    const leaf = ca.issue(g.csrPem);
+    const r = await page.evaluate((pem) => {
+      const kg = window.keygen;
+      const der = kg.certificateToDer(pem);
+      return { der: window.toB64(der), pem: kg.certificateToPem(der), again: window.toB64(kg.certificateToDer(der)) };
+    }, leaf);
+    assert.deepEqual(b64.toBytes(r.der), ca.derOf(leaf));
+    assert.equal(r.again, r.der);
+    assert.equal(r.pem.replace(/\s+/g, ''), leaf.replace(/\s+/g, ''));
+    await assertClean(page, problems);
+  } finally {
+    await ctx.close();
+  }
+});
+
+test('KeyVault keeps the key across a closed tab until the PFX is saved', async () => {
+  const ctx = await browser.newContext();
+  const serial = 'SW20261124000001';
+  try {
+    // Tab 1: generate, send the CSR, keep the key, close the tab.
+    const first = await keygenPage(ctx);
+    const g = await generateInPage(first.page, { kind: 'rsa' }, 'auto');
+    await first.page.evaluate(
+      async ({ serial, certName }) => {
+        const vault = await window.keygen.KeyVault.open();
+        await vault.put(serial, window.key, { certName });
+        vault.close();
+      },
+      { serial, certName: CERT_NAME },
+    );
+    await assertClean(first.page, first.problems);
+    await first.page.close();
+    const leaf = ca.issue(g.csrPem);
+
+    // Tab 2, later: the key is still there, encrypted at rest.
+    const second = await keygenPage(ctx);
+    const stored = await second.page.evaluate(async (serial) => {
+      const kg = window.keygen;
+      await kg.init();
+      const vault = await kg.KeyVault.open();
+      const list = await vault.list();
+      window.key = await vault.get(serial);
+      // What IndexedDB holds: ciphertext, and a wrapping key nobody can export.
+      const db = await new Promise((res, rej) => {
+        const r = indexedDB.open('customs-keygen-vault');
+        r.onsuccess = () => res(r.result);
+        r.onerror = () => rej(r.error);
+      });
+      const read = (store, k) =>
+        new Promise((res, rej) => {
+          const r = db.transaction(store).objectStore(store).get(k);
+          r.onsuccess = () => res(r.result);
+          r.onerror = () => rej(r.error);
+        });
+      const record = await read('keys', serial);
+      const wrapping = await read('secrets', 'wrapping-key');
+      db.close();
+      const hex = (b) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+      const pkcs8Hex = hex(window.key.pkcs8);
+      return {
+        list,
+        spki: window.toB64(window.key.spki),
+        meta: window.key.meta,
+        hasCreatedAt: typeof window.key.createdAt === 'number',
+        ciphertextContainsKey: hex(record.ciphertext).includes(pkcs8Hex.slice(64, 128)),
+        recordKeys: Object.keys(record).sort(),
+        wrappingIsCryptoKey: wrapping instanceof CryptoKey,
+        wrappingExtractable: wrapping.extractable,
+        exportRefused: await crypto.subtle
+          .exportKey('raw', wrapping)
+          .then(() => false)
+          .catch(() => true),
+      };
+    }, serial);
+    assert.equal(stored.list.length, 1);
+    assert.equal(stored.list[0].id, serial);
+    assert.deepEqual(stored.list[0].meta, { certName: CERT_NAME });
+    assert.equal(stored.spki, g.spki);
+    assert.deepEqual(stored.meta, { certName: CERT_NAME });
+    assert.ok(stored.hasCreatedAt);
+    assert.equal(stored.ciphertextContainsKey, false);
+    assert.ok(!stored.recordKeys.includes('pkcs8'), stored.recordKeys.join());
+    assert.equal(stored.wrappingIsCryptoKey, true);
+    assert.equal(stored.wrappingExtractable, false);
+    assert.equal(stored.exportRefused, true);
+
+    // Build the PFX from the resumed key, then delete it.
+    const pfx = await pfxInPage(second.page, leaf, ca.chainPem, 'compatible');
+    checkPfx(pfx, leaf, 'compatible');
+    const after = await second.page.evaluate(async (serial) => {
+      const vault = await window.keygen.KeyVault.open();
+      await vault.delete(serial);
+      return { got: await vault.get(serial), list: await vault.list() };
+    }, serial);
+    assert.deepEqual(after, { got: null, list: [] });
+    await assertClean(second.page, second.problems);
+  } finally {
+    await ctx.close();
+  }
+});
+
+test('without workers (CSP worker-src none) the Rust backend runs on the page', async () => {
+  const noWorkers = await startServer(undefined, { csp: `${CSP}; worker-src 'none'` });
+  const ctx = await browser.newContext();
+  try {
+    const { page, problems } = await openPage(ctx, `${noWorkers.url}/test/keygen/`);
+    await page.waitForFunction(() => window.keygenReady === true);
+    const g = await generateInPage(page, { kind: 'ec-p256' }, 'rust');
+    assert.equal(g.backend, 'rust');
+    assert.deepEqual(g.phases, ['loading', 'generating', 'done']);
+    assert.match(ca.verifyCsr(g.csrPem), /verify OK/);
+    // The blocked worker is the only complaint.
+    const violations = await page.evaluate(() => window.cspViolations);
+    assert.ok(violations.length >= 1 && violations.every((v) => v.startsWith('worker-src')), violations.join());
+    assert.ok(problems.every((p) => /worker|Content Security Policy/i.test(p)), problems.join('\n'));
+  } finally {
+    await ctx.close();
+    await noWorkers.close();
+  }
+});

@@ -1,0 +1,344 @@
+//! Key pairs: generation (RSA 2048/3072/4096, ECDSA P-256), loading from PKCS#8 (ours or
+//! WebCrypto's), the SubjectPublicKeyInfo, and SHA-256 signatures for the CSR.
+
+use getrandom::SysRng;
+use p256::elliptic_curve::Generate;
+use rsa::traits::PublicKeyParts;
+use rsa::{PrivateKey as RsaPrivateKey, PublicKey as RsaPublicKey};
+use zeroize::Zeroizing;
+
+use crate::der;
+use crate::encoding::{self, Pkcs8Key, PublicKey};
+use crate::error::KeygenError;
+use crate::oid;
+
+/// RSA modulus sizes the portal accepts.
+pub const RSA_SIZES: [u32; 3] = [2048, 3072, 4096];
+pub const DEFAULT_RSA_BITS: u32 = 2048;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyAlgorithm {
+    Rsa { bits: u32 },
+    EcP256,
+}
+
+impl KeyAlgorithm {
+    /// An RSA algorithm of an allowed size.
+    pub fn rsa(bits: u32) -> Result<Self, KeygenError> {
+        check_rsa_bits(bits)?;
+        Ok(KeyAlgorithm::Rsa { bits })
+    }
+}
+
+impl Default for KeyAlgorithm {
+    fn default() -> Self {
+        KeyAlgorithm::Rsa {
+            bits: DEFAULT_RSA_BITS,
+        }
+    }
+}
+
+pub fn check_rsa_bits(bits: u32) -> Result<(), KeygenError> {
+    if RSA_SIZES.contains(&bits) {
+        Ok(())
+    } else {
+        Err(KeygenError::KeySize(bits))
+    }
+}
+
+/// A new key pair as bytes: what JavaScript receives and what the vault stores.
+#[derive(Clone)]
+pub struct GeneratedKey {
+    pub algorithm: KeyAlgorithm,
+    /// PKCS#8 `PrivateKeyInfo`, DER; wiped from memory on drop.
+    pub pkcs8: Zeroizing<Vec<u8>>,
+    /// `SubjectPublicKeyInfo`, DER.
+    pub spki: Vec<u8>,
+}
+
+/// Generates a key pair with the operating system's (or browser's) random generator.
+pub fn generate(algorithm: KeyAlgorithm) -> Result<GeneratedKey, KeygenError> {
+    let key = match algorithm {
+        KeyAlgorithm::Rsa { bits } => {
+            check_rsa_bits(bits)?;
+            let key = RsaPrivateKey::new(&mut SysRng, bits as usize)
+                .map_err(|_| KeygenError::Crypto("RSA key generation failed".into()))?;
+            PrivateKey::Rsa(Box::new(key))
+        }
+        KeyAlgorithm::EcP256 => {
+            let key = p256::SecretKey::try_generate_from_rng(&mut SysRng)
+                .map_err(|_| KeygenError::Random)?;
+            PrivateKey::P256(key)
+        }
+    };
+    Ok(GeneratedKey {
+        algorithm,
+        pkcs8: key.to_pkcs8()?,
+        spki: key.spki()?,
+    })
+}
+
+/// A private key ready to sign.
+#[derive(Clone)]
+pub enum PrivateKey {
+    Rsa(Box<RsaPrivateKey>),
+    P256(p256::SecretKey),
+}
+
+/// A signature and the `AlgorithmIdentifier` that names it.
+pub struct Signed {
+    pub algorithm: Vec<u8>,
+    pub signature: Vec<u8>,
+}
+
+impl PrivateKey {
+    /// Loads a PKCS#8 `PrivateKeyInfo` holding an RSA key of an allowed size with e = 65537,
+    /// or a P-256 key.
+    pub fn from_pkcs8(pkcs8: &[u8]) -> Result<Self, KeygenError> {
+        match encoding::parse_pkcs8(pkcs8)? {
+            Pkcs8Key::Rsa(key) => {
+                check_rsa_bits(rsa_bits(&RsaPublicKey::from(key.as_ref())))?;
+                if *key.e_bytes() != [1, 0, 1] {
+                    return Err(KeygenError::UnsupportedAlgorithm(
+                        "RSA public exponent other than 65537".into(),
+                    ));
+                }
+                Ok(PrivateKey::Rsa(key))
+            }
+            Pkcs8Key::P256(key) => Ok(PrivateKey::P256(key)),
+        }
+    }
+
+    pub fn algorithm(&self) -> KeyAlgorithm {
+        match self {
+            PrivateKey::Rsa(k) => KeyAlgorithm::Rsa {
+                bits: rsa_bits(&RsaPublicKey::from(k.as_ref())),
+            },
+            PrivateKey::P256(_) => KeyAlgorithm::EcP256,
+        }
+    }
+
+    pub fn to_pkcs8(&self) -> Result<Zeroizing<Vec<u8>>, KeygenError> {
+        match self {
+            PrivateKey::Rsa(k) => encoding::rsa_to_pkcs8(k),
+            PrivateKey::P256(k) => Ok(encoding::p256_to_pkcs8(k)),
+        }
+    }
+
+    /// The DER `SubjectPublicKeyInfo`.
+    pub fn spki(&self) -> Result<Vec<u8>, KeygenError> {
+        Ok(match self {
+            PrivateKey::Rsa(k) => encoding::rsa_to_spki(&RsaPublicKey::from(k.as_ref())),
+            PrivateKey::P256(k) => encoding::p256_to_spki(&k.public_key()),
+        })
+    }
+
+    /// Whether `spki` (e.g. from a certificate) is this key's public key. Compares the
+    /// key values, not the bytes, so a compressed EC point or other encoding still matches.
+    pub fn matches_spki(&self, spki: &[u8]) -> bool {
+        match (self, encoding::parse_spki(spki)) {
+            (PrivateKey::Rsa(k), Ok(PublicKey::Rsa(p))) => p == RsaPublicKey::from(k.as_ref()),
+            (PrivateKey::P256(k), Ok(PublicKey::P256(p))) => p == k.public_key(),
+            _ => false,
+        }
+    }
+
+    /// SHA-256 signature over `message`: RSASSA-PKCS1-v1_5 (blinded) or ECDSA (RFC 6979,
+    /// DER-encoded as X.509 wants it).
+    pub fn sign_sha256(&self, message: &[u8]) -> Result<Signed, KeygenError> {
+        use rsa::signature::{RandomizedSigner, SignatureEncoding, Signer};
+        match self {
+            PrivateKey::Rsa(k) => {
+                let signer = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(k.as_ref().clone());
+                let sig = signer
+                    .try_sign_with_rng(&mut SysRng, message)
+                    .map_err(|_| KeygenError::Crypto("RSA signature failed".into()))?;
+                Ok(Signed {
+                    algorithm: der::algorithm(oid::SHA256_WITH_RSA, Some(&der::null())),
+                    signature: sig.to_vec(),
+                })
+            }
+            PrivateKey::P256(k) => {
+                let signer = p256::ecdsa::SigningKey::from(k);
+                let sig: p256::ecdsa::Signature = signer
+                    .try_sign(message)
+                    .map_err(|_| KeygenError::Crypto("ECDSA signature failed".into()))?;
+                Ok(Signed {
+                    // RFC 5758: the parameters field is absent for ECDSA.
+                    algorithm: der::algorithm(oid::ECDSA_WITH_SHA256, None),
+                    signature: sig.to_der().as_bytes().to_vec(),
+                })
+            }
+        }
+    }
+}
+
+fn rsa_bits(key: &RsaPublicKey) -> u32 {
+    let n = key.n_bytes();
+    let lead = n.first().map_or(8, |b| b.leading_zeros());
+    (n.len() as u32) * 8 - lead
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use std::sync::OnceLock;
+
+    /// One RSA-2048 key shared by the tests of every module (generation is the slow part).
+    pub(crate) fn rsa2048() -> &'static GeneratedKey {
+        static KEY: OnceLock<GeneratedKey> = OnceLock::new();
+        KEY.get_or_init(|| generate(KeyAlgorithm::Rsa { bits: 2048 }).unwrap())
+    }
+
+    pub(crate) fn p256() -> &'static GeneratedKey {
+        static KEY: OnceLock<GeneratedKey> = OnceLock::new();
+        KEY.get_or_init(|| generate(KeyAlgorithm::EcP256).unwrap())
+    }
+
+    #[test]
+    fn rsa_sizes_are_checked_before_generating() {
+        for bits in [0, 1024, 2047, 2049, 8192] {
+            assert_eq!(
+                generate(KeyAlgorithm::Rsa { bits }).err(),
+                Some(KeygenError::KeySize(bits))
+            );
+            assert_eq!(KeyAlgorithm::rsa(bits), Err(KeygenError::KeySize(bits)));
+        }
+        assert_eq!(
+            KeyAlgorithm::rsa(3072),
+            Ok(KeyAlgorithm::Rsa { bits: 3072 })
+        );
+        assert_eq!(KeyAlgorithm::default(), KeyAlgorithm::Rsa { bits: 2048 });
+    }
+
+    #[test]
+    fn rsa_2048_round_trips_through_pkcs8() {
+        let g = rsa2048();
+        assert_eq!(g.algorithm, KeyAlgorithm::Rsa { bits: 2048 });
+        let key = PrivateKey::from_pkcs8(&g.pkcs8).unwrap();
+        assert_eq!(key.algorithm(), KeyAlgorithm::Rsa { bits: 2048 });
+        assert_eq!(key.spki().unwrap(), g.spki);
+        assert!(key.matches_spki(&g.spki));
+        assert_eq!(*key.to_pkcs8().unwrap(), *g.pkcs8);
+    }
+
+    #[test]
+    fn rsa_3072_and_4096_have_their_size() {
+        for bits in [3072, 4096] {
+            let g = generate(KeyAlgorithm::Rsa { bits }).unwrap();
+            let key = PrivateKey::from_pkcs8(&g.pkcs8).unwrap();
+            assert_eq!(key.algorithm(), KeyAlgorithm::Rsa { bits });
+        }
+    }
+
+    #[test]
+    fn p256_round_trips_through_pkcs8() {
+        let g = p256();
+        assert_eq!(g.algorithm, KeyAlgorithm::EcP256);
+        let key = PrivateKey::from_pkcs8(&g.pkcs8).unwrap();
+        assert_eq!(key.algorithm(), KeyAlgorithm::EcP256);
+        assert_eq!(key.spki().unwrap(), g.spki);
+        assert!(key.matches_spki(&g.spki));
+    }
+
+    #[test]
+    fn keys_are_fresh_each_time() {
+        let a = generate(KeyAlgorithm::EcP256).unwrap();
+        let b = generate(KeyAlgorithm::EcP256).unwrap();
+        assert_ne!(a.spki, b.spki);
+    }
+
+    #[test]
+    fn public_keys_of_other_keys_do_not_match() {
+        let rsa = PrivateKey::from_pkcs8(&rsa2048().pkcs8).unwrap();
+        let ec = PrivateKey::from_pkcs8(&p256().pkcs8).unwrap();
+        assert!(!rsa.matches_spki(&p256().spki));
+        assert!(!ec.matches_spki(&rsa2048().spki));
+        let other = generate(KeyAlgorithm::EcP256).unwrap();
+        assert!(!ec.matches_spki(&other.spki));
+        assert!(!rsa.matches_spki(b"garbage"));
+    }
+
+    #[test]
+    fn rsa_signatures_verify() {
+        use rsa::signature::Verifier;
+        let key = PrivateKey::from_pkcs8(&rsa2048().pkcs8).unwrap();
+        let s = key.sign_sha256(b"hello").unwrap();
+        assert_eq!(s.signature.len(), 256);
+        let Ok(PublicKey::Rsa(pk)) = encoding::parse_spki(&rsa2048().spki) else {
+            panic!("not an RSA key")
+        };
+        let vk = rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(pk);
+        let sig = rsa::pkcs1v15::Signature::try_from(s.signature.as_slice()).unwrap();
+        vk.verify(b"hello", &sig).unwrap();
+        assert!(vk.verify(b"hellO", &sig).is_err());
+    }
+
+    #[test]
+    fn ecdsa_signatures_verify() {
+        use p256::ecdsa::signature::Verifier;
+        let key = PrivateKey::from_pkcs8(&p256().pkcs8).unwrap();
+        let s = key.sign_sha256(b"hello").unwrap();
+        assert_eq!(s.algorithm, der::algorithm(oid::ECDSA_WITH_SHA256, None));
+        let Ok(PublicKey::P256(pk)) = encoding::parse_spki(&p256().spki) else {
+            panic!("not a P-256 key")
+        };
+        let vk = p256::ecdsa::VerifyingKey::from(pk);
+        let sig = p256::ecdsa::Signature::from_der(&s.signature).unwrap();
+        vk.verify(b"hello", &sig).unwrap();
+        assert!(vk.verify(b"hellO", &sig).is_err());
+    }
+
+    #[test]
+    fn rejects_bad_and_unsupported_keys() {
+        assert_eq!(
+            PrivateKey::from_pkcs8(b"not der").err().map(|e| e.code()),
+            Some("bad_key")
+        );
+        // A PKCS#8 with the RSA OID but garbage inside.
+        let junk = der::sequence(&[
+            &der::uint(0),
+            &der::algorithm(oid::RSA_ENCRYPTION, Some(&der::null())),
+            &der::octet_string(&[1, 2, 3]),
+        ]);
+        assert_eq!(
+            PrivateKey::from_pkcs8(&junk).err().map(|e| e.code()),
+            Some("bad_key")
+        );
+        // Ed25519 and an EC key on another curve (secp384r1).
+        let ed = der::sequence(&[
+            &der::uint(0),
+            &der::algorithm(&[1, 3, 101, 112], None),
+            &der::octet_string(&[4, 32, 0, 0]),
+        ]);
+        let p384 = der::sequence(&[
+            &der::uint(0),
+            &der::algorithm(oid::EC_PUBLIC_KEY, Some(&der::oid(&[1, 3, 132, 0, 34]))),
+            &der::octet_string(&[]),
+        ]);
+        for key in [ed, p384] {
+            assert_eq!(
+                PrivateKey::from_pkcs8(&key).err().map(|e| e.code()),
+                Some("unsupported_algorithm")
+            );
+        }
+    }
+
+    #[test]
+    fn rejects_small_rsa_keys_and_odd_exponents() {
+        // Built natively (fast at 1024 bits) to prove that imported keys are checked too.
+        let small = RsaPrivateKey::new(&mut SysRng, 1024).unwrap();
+        let der = encoding::rsa_to_pkcs8(&small).unwrap();
+        assert_eq!(
+            PrivateKey::from_pkcs8(&der).err(),
+            Some(KeygenError::KeySize(1024))
+        );
+        let e3 =
+            RsaPrivateKey::new_with_exp(&mut SysRng, 2048, rsa::BoxedUint::from(3u32)).unwrap();
+        let e3 = encoding::rsa_to_pkcs8(&e3).unwrap();
+        assert_eq!(
+            PrivateKey::from_pkcs8(&e3).err().map(|e| e.code()),
+            Some("unsupported_algorithm")
+        );
+    }
+}
