@@ -247,8 +247,16 @@ pub struct ImportReport {
     pub applied: Vec<String>,
     /// Bill numbers already paid by an identical earlier record (re-import is harmless).
     pub already_paid: Vec<String>,
+    /// The first refused lines (at most [`IMPORT_ERRORS_LISTED`]); a bank file with thousands
+    /// of bad lines would otherwise answer with megabytes of JSON.
     pub errors: Vec<ImportRowError>,
+    /// Refused lines beyond those listed in `errors`.
+    #[serde(default)]
+    pub errors_not_listed: usize,
 }
+
+/// How many refused lines an [`ImportReport`] lists.
+pub const IMPORT_ERRORS_LISTED: usize = 200;
 
 /// `POST /api/admin/certificates/{serial_hex}/{revoke|suspend|unsuspend}`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

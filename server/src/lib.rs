@@ -1,1 +1,239 @@
-//! placeholder
+//! The portal's server: JSON API over SQLite or PostgreSQL, the local CA, background jobs.
+//!
+//! [`build`] opens the database (running migrations), loads or creates the CA, makes sure a
+//! CRL exists and returns the router with its state; [`Background`] runs the expiry job,
+//! session housekeeping and the mail worker; [`serve`] runs the HTTP server until shutdown.
+
+pub mod auth;
+pub mod ca_setup;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod state;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, watch};
+
+use crate::auth::rate_limit::LoginLimiter;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::db::Db;
+use crate::domain::Services;
+use crate::state::{App, AppState};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("{0}")]
+    Config(#[from] config::ConfigError),
+    #[error("{0}")]
+    Db(#[from] db::DbError),
+    #[error("{0}")]
+    Ca(#[from] ca_setup::CaSetupError),
+    #[error("CA profile: {0}")]
+    Profile(String),
+    #[error("card login trust roots: {0}")]
+    CardTrust(String),
+    #[error("mail: {0}")]
+    Mail(#[from] mailer::MailError),
+    #[error("CRL: {0}")]
+    Crl(#[from] domain::DomainError),
+    #[error("data directory {0}: {1}")]
+    DataDir(String, std::io::Error),
+}
+
+/// The CA profile from the configuration and the public URL.
+pub fn profile(config: &Config) -> ca::Profile {
+    let base = config.public_url();
+    ca::Profile {
+        validity_days: config.ca.validity_days,
+        crl_url: format!("{base}/crl/ca.crl"),
+        ca_issuers_url: format!("{base}/ca.cer"),
+        ocsp_url: None,
+        crl_validity_hours: config.ca.crl_validity_hours,
+        allow_ec_p256: config.ca.allow_ec_p256,
+    }
+}
+
+fn host_of(url: &str) -> String {
+    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
+    let host_port = rest.split('/').next().unwrap_or(rest);
+    host_port
+        .rsplit_once(':')
+        .map(|(h, _)| h)
+        .unwrap_or(host_port)
+        .to_owned()
+}
+
+/// Open the database and migrate it.
+pub async fn open_db(config: &Config) -> Result<Db, StartError> {
+    std::fs::create_dir_all(&config.data_dir)
+        .map_err(|e| StartError::DataDir(config.data_dir.display().to_string(), e))?;
+    let db = Db::connect(&config.database_url()).await?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+/// Everything `serve` needs: the router and its state, and the background jobs to start.
+pub struct Built {
+    pub router: Router,
+    pub state: AppState,
+    pub background: Background,
+}
+
+pub async fn build(config: Config, clock: Arc<dyn Clock>) -> Result<Built, StartError> {
+    config.validate()?;
+    let db = open_db(&config).await?;
+    let ca = ca_setup::load_or_create(&config, clock.now())?;
+    let card_trust =
+        auth::card::load_trust(&config.auth.card_roots, &config.auth.card_intermediates)
+            .map_err(StartError::CardTrust)?;
+    let worker = if config.mail_worker {
+        Some(mailer::Worker::new(
+            db.pool.clone(),
+            config.mail_transport(),
+            mailer::WorkerOptions::default(),
+        )?)
+    } else {
+        None
+    };
+    let mail_wake = worker
+        .as_ref()
+        .map(mailer::Worker::notifier)
+        .unwrap_or_else(|| Arc::new(Notify::new()));
+    let svc = Services {
+        db,
+        ca_fingerprint: ca_setup::fingerprint(&ca),
+        ca: Arc::new(ca),
+        profile: profile(&config),
+        portal_url: config.public_url(),
+        mail_domain: host_of(&config.public_url()),
+    };
+    let limiter = LoginLimiter::new(
+        config.auth.failure_window_minutes,
+        config.auth.max_failures_per_account,
+        config.auth.max_failures_per_ip,
+    );
+    let state: AppState = Arc::new(App {
+        svc,
+        config,
+        clock,
+        limiter,
+        mail_wake,
+        card_trust,
+    });
+    // Serve a CRL from the first request on, signed by the CA we run with now.
+    domain::crl::current(&state.svc, state.now()).await?;
+    if state.config.auth.dev_login {
+        tracing::warn!("the development login is ENABLED (auth.dev_login); never in production");
+    }
+    Ok(Built {
+        router: http::router(state.clone()),
+        background: Background {
+            state: state.clone(),
+            worker,
+        },
+        state,
+    })
+}
+
+/// The jobs that run beside the HTTP server.
+pub struct Background {
+    state: AppState,
+    worker: Option<mailer::Worker>,
+}
+
+impl Background {
+    /// Start the jobs; they stop when `stop` turns true.
+    pub fn spawn(self, stop: watch::Receiver<bool>) -> Vec<tokio::task::JoinHandle<()>> {
+        let mut handles = Vec::new();
+        if let Some(worker) = self.worker {
+            let mut stop = stop.clone();
+            handles.push(tokio::spawn(worker.run(async move {
+                let _ = stop.wait_for(|s| *s).await.map(drop);
+            })));
+        }
+        let secs = self.state.config.expiry_interval_secs;
+        if secs > 0 {
+            let state = self.state.clone();
+            let mut stop = stop.clone();
+            handles.push(tokio::spawn(async move {
+                let mut tick = tokio::time::interval(Duration::from_secs(secs));
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    let stopped = tokio::select! {
+                        r = stop.wait_for(|s| *s) => { drop(r); true }
+                        _ = tick.tick() => false,
+                    };
+                    if stopped {
+                        break;
+                    }
+                    run_jobs_once(&state).await;
+                }
+            }));
+        }
+        handles
+    }
+}
+
+/// One round of the periodic jobs: expiry and session housekeeping.
+pub async fn run_jobs_once(state: &AppState) {
+    let now = state.now();
+    match domain::expiry::run(&state.svc, now).await {
+        Ok(cancelled) if !cancelled.is_empty() => state.mail_queued(),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "expiry job failed"),
+    }
+    if let Err(e) = auth::sessions::purge(&state.svc.db.pool, &state.config.auth, now).await {
+        tracing::warn!(error = %e, "session purge failed");
+    }
+}
+
+/// Serve until `shutdown` resolves (then background jobs are told to stop too).
+pub async fn serve(
+    listener: TcpListener,
+    built: Built,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let jobs = built.background.spawn(stop_rx);
+    let app = built
+        .router
+        .into_make_service_with_connect_info::<SocketAddr>();
+    let result = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await;
+    let _ = stop_tx.send(true);
+    for j in jobs {
+        let _ = j.await;
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn profile_urls_come_from_the_public_url() {
+        let c = Config {
+            public_url: Some("https://portal.example.gov.tw/".into()),
+            ..Config::default()
+        };
+        let p = profile(&c);
+        assert_eq!(p.crl_url, "https://portal.example.gov.tw/crl/ca.crl");
+        assert_eq!(p.ca_issuers_url, "https://portal.example.gov.tw/ca.cer");
+        assert_eq!(
+            host_of("https://portal.example.gov.tw:8443/x"),
+            "portal.example.gov.tw"
+        );
+        assert_eq!(host_of("http://127.0.0.1:8080"), "127.0.0.1");
+    }
+}

@@ -1,0 +1,117 @@
+//! Operator: the audit log (newest first, paged by id) and undelivered mail.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use proto::api::{AuditEntry, MailView};
+use proto::validate::Errors;
+
+use crate::api::{self, ApiError};
+use crate::form::{FormCtl, TextField};
+use crate::i18n::{lang, pick, tr};
+use crate::widgets::{ErrorBox, local_time};
+
+const PAGE: u32 = 50;
+
+#[component]
+pub fn AdminAudit() -> impl IntoView {
+    let lang = lang();
+    let from = RwSignal::new(String::new());
+    let to = RwSignal::new(String::new());
+    let application = RwSignal::new(String::new());
+    let entries = RwSignal::new(Vec::<AuditEntry>::new());
+    let more = RwSignal::new(false);
+    let error = RwSignal::new(None::<ApiError>);
+    let mail = RwSignal::new(None::<Vec<MailView>>);
+    let ctl = FormCtl::new(|| Errors::default().0);
+
+    let load = move |before: Option<i64>| {
+        let (f, t, a) = (
+            from.get_untracked(),
+            to.get_untracked(),
+            application.get_untracked(),
+        );
+        error.set(None);
+        spawn_local(async move {
+            let opt = |s: &String| (!s.trim().is_empty()).then(|| s.trim().to_owned());
+            let (f, t, a) = (opt(&f), opt(&t), opt(&a));
+            match api::audit(f.as_deref(), t.as_deref(), a.as_deref(), before, PAGE).await {
+                Ok(list) => {
+                    more.set(list.len() as u32 == PAGE);
+                    if before.is_some() {
+                        entries.update(|e| e.extend(list));
+                    } else {
+                        entries.set(list);
+                    }
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    load(None);
+    spawn_local(async move {
+        if let Ok(m) = api::failed_mail().await {
+            mail.set(Some(m));
+        }
+    });
+
+    view! {
+        <h1>{tr("稽核紀錄", "Audit log")}</h1>
+        <form class="card" on:submit=move |ev| { ev.prevent_default(); load(None); }>
+            <div class="filters">
+                <TextField ctl=ctl field="audit.from" zh="日期（起）" en="From" value=from kind="date" />
+                <TextField ctl=ctl field="audit.to" zh="日期（迄）" en="To" value=to kind="date" />
+                <TextField ctl=ctl field="audit.application" zh="申請序號" en="Application" value=application />
+                <div class="buttons"><button type="submit" class="primary" id="audit-search">{tr("查詢", "Search")}</button></div>
+            </div>
+        </form>
+        {move || error.get().map(|e| view! { <ErrorBox error=e /> })}
+        <table class="data" id="audit">
+            <thead><tr>
+                <th scope="col">{tr("時間", "Time")}</th>
+                <th scope="col">{tr("執行者", "Actor")}</th>
+                <th scope="col">{tr("動作", "Action")}</th>
+                <th scope="col">{tr("申請／憑證", "Application / certificate")}</th>
+                <th scope="col">{tr("內容", "Detail")}</th>
+            </tr></thead>
+            <tbody>
+                <For each=move || entries.get() key=|e| e.id let:e>
+                    {
+                        let l = move |zh: &'static str, en: &'static str| move || pick(lang.get(), zh, en);
+                        view! {
+                            <tr>
+                                <td data-label=l("時間", "Time")>{local_time(&e.at)}</td>
+                                <td data-label=l("執行者", "Actor")>{e.actor.clone()}</td>
+                                <td data-label=l("動作", "Action") class="mono">{e.action.clone()}</td>
+                                <td data-label=l("申請／憑證", "Application / certificate") class="mono">
+                                    {e.application_serial.clone().unwrap_or_default()}<br/>
+                                    {e.certificate_serial.clone().unwrap_or_default()}
+                                </td>
+                                <td data-label=l("內容", "Detail")>{e.detail.clone()}</td>
+                            </tr>
+                        }
+                    }
+                </For>
+            </tbody>
+        </table>
+        <Show when=move || more.get()>
+            <div class="buttons">
+                <button type="button" id="audit-more" on:click=move |_| {
+                    let last = entries.with(|e| e.last().map(|e| e.id));
+                    load(last);
+                }>{tr("載入較舊紀錄", "Load older entries")}</button>
+            </div>
+        </Show>
+        {move || mail.get().map(|m| view! {
+            <h2>{tr("寄送失敗的通知信", "Undelivered mail")}</h2>
+            {if m.is_empty() {
+                view! { <p>{tr("沒有寄送失敗的信件。", "No failed mail.")}</p> }.into_any()
+            } else {
+                view! {
+                    <ul>{m.into_iter().map(|m| view! {
+                        <li>{format!("{} → {} ({}×) {}", m.subject, m.to, m.attempts, m.last_error.unwrap_or_default())}</li>
+                    }).collect_view()}</ul>
+                }.into_any()
+            }}
+        })}
+    }
+}

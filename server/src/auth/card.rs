@@ -1,0 +1,117 @@
+//! IC-card login: a single-use challenge the card signs, verified by `card-auth` against the
+//! configured roots; the company's tax ID comes from the card certificate.
+
+use proto::api::{CardChallenge, CardLoginRequest};
+use sqlx::{AnyPool, Row as _};
+use time::{Duration, OffsetDateTime};
+
+use super::sessions::random_token;
+use crate::domain::rfc3339;
+
+/// How long the user has to insert the card and type the PIN.
+const CHALLENGE_MINUTES: i64 = 5;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CardLoginError {
+    #[error("unknown, used or expired challenge")]
+    Challenge,
+    #[error("card login refused: {0}")]
+    Refused(#[from] card_auth::CardAuthError),
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("no system randomness: {0}")]
+    Random(#[from] getrandom::Error),
+}
+
+pub async fn challenge(
+    pool: &AnyPool,
+    now: OffsetDateTime,
+) -> Result<CardChallenge, CardLoginError> {
+    let id = random_token()?;
+    let nonce = random_token()?;
+    let t = now.unix_timestamp();
+    let expires = (now + Duration::minutes(CHALLENGE_MINUTES)).unix_timestamp();
+    let tbs = format!("customs-single-window-login|{}|{nonce}", rfc3339(t));
+    sqlx::query("DELETE FROM card_challenges WHERE expires_at < $1")
+        .bind(t)
+        .execute(pool)
+        .await?;
+    sqlx::query(
+        "INSERT INTO card_challenges (id, tbs, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(id.clone())
+    .bind(tbs.clone())
+    .bind(t)
+    .bind(expires)
+    .execute(pool)
+    .await?;
+    Ok(CardChallenge {
+        challenge_id: id,
+        tbs,
+        hash_algorithm: "SHA256".into(),
+        expires_at: rfc3339(expires),
+    })
+}
+
+/// Consume the challenge (once, before it expires) and verify the card's answer.
+pub async fn verify(
+    pool: &AnyPool,
+    trust: &card_auth::TrustStore,
+    req: &CardLoginRequest,
+    now: OffsetDateTime,
+) -> Result<card_auth::CardIdentity, CardLoginError> {
+    let t = now.unix_timestamp();
+    let used = sqlx::query(
+        "UPDATE card_challenges SET used_at = $1 WHERE id = $2 AND used_at IS NULL AND expires_at > $3",
+    )
+    .bind(t)
+    .bind(req.challenge_id.clone())
+    .bind(t)
+    .execute(pool)
+    .await?
+    .rows_affected();
+    if used != 1 {
+        return Err(CardLoginError::Challenge);
+    }
+    let tbs: String = sqlx::query("SELECT tbs FROM card_challenges WHERE id = $1")
+        .bind(req.challenge_id.clone())
+        .fetch_one(pool)
+        .await?
+        .try_get(0)?;
+    let cert = card_auth::decode_base64_certificate(&req.certificate_b64)?;
+    let identity = card_auth::verify_login(
+        &card_auth::LoginAttempt {
+            tbs: tbs.as_bytes(),
+            signature_b64: &req.signature_b64,
+            certificate_der: &cert,
+            intermediates_der: &[],
+        },
+        trust,
+        now,
+    )?;
+    Ok(identity)
+}
+
+/// Roots and intermediates from the configured files.
+pub fn load_trust(
+    roots: &[std::path::PathBuf],
+    intermediates: &[std::path::PathBuf],
+) -> Result<Option<card_auth::TrustStore>, String> {
+    if roots.is_empty() {
+        return Ok(None);
+    }
+    let mut store = card_auth::TrustStore::new();
+    for p in roots {
+        let bytes = std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?;
+        store
+            .add_roots(&bytes)
+            .map_err(|e| format!("{}: {e}", p.display()))?;
+    }
+    for p in intermediates {
+        let bytes = std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?;
+        store
+            .add_intermediates(&bytes)
+            .map_err(|e| format!("{}: {e}", p.display()))?;
+    }
+    Ok(Some(store))
+}

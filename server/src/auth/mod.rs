@@ -1,0 +1,8 @@
+//! Who is calling: sessions in the database, the operator password login, the development
+//! login, the IC-card login, and the request extractors that enforce role and CSRF token.
+
+pub mod card;
+pub mod extract;
+pub mod operators;
+pub mod rate_limit;
+pub mod sessions;

@@ -1,0 +1,281 @@
+//! Configuration: defaults, then `portal.toml` (path from `--config` or `PORTAL_CONFIG`), then
+//! `PORTAL_*` environment variables (`__` separates sections: `PORTAL_AUTH__DEV_LOGIN=true`).
+//! The defaults run a single-machine portal with SQLite under `./data` and no mail server.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Load(String),
+    #[error("configuration: {0}")]
+    Invalid(String),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    pub bind: SocketAddr,
+    /// `sqlite://…` or `postgres://…`; default `sqlite://<data_dir>/portal.db`.
+    pub database_url: Option<String>,
+    pub data_dir: PathBuf,
+    /// Base URL the browser and the certificates' CRL/AIA URLs use; default `http://<bind>`.
+    pub public_url: Option<String>,
+    /// The browser bundle (`cargo xtask web` output).
+    pub web_dir: PathBuf,
+    /// An operator-supplied CA (both or neither). Without them the CA lives in `data_dir`
+    /// (`ca.pem`, `ca.key`), created on first start.
+    pub ca_cert: Option<PathBuf>,
+    pub ca_key: Option<PathBuf>,
+    pub ca: CaSettings,
+    pub auth: AuthSettings,
+    /// Mail transport (`kind = "smtp"` or `"maildir"`); default a maildir in `data_dir/mail`.
+    #[serde(skip_serializing)]
+    pub mail: Option<mailer::MailTransport>,
+    /// Run the mail sender in this process.
+    pub mail_worker: bool,
+    /// Seconds between runs of the unpaid-application expiry job; 0 turns the job off.
+    pub expiry_interval_secs: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CaSettings {
+    /// Subject of a CA generated on first start.
+    pub common_name: String,
+    pub organization: String,
+    pub country: String,
+    pub ca_validity_years: u32,
+    /// Leaf certificate validity.
+    pub validity_days: u32,
+    pub crl_validity_hours: u32,
+    pub allow_ec_p256: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AuthSettings {
+    /// The development login (`POST /api/auth/dev-login`); never on in production.
+    pub dev_login: bool,
+    pub idle_timeout_minutes: i64,
+    pub absolute_timeout_hours: i64,
+    /// Failed logins allowed per account and per client IP within the window.
+    pub max_failures_per_account: usize,
+    pub max_failures_per_ip: usize,
+    pub failure_window_minutes: i64,
+    /// Trusted roots (PEM or DER files) for IC-card login; empty turns card login off.
+    pub card_roots: Vec<PathBuf>,
+    pub card_intermediates: Vec<PathBuf>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database_url: None,
+            data_dir: PathBuf::from("data"),
+            public_url: None,
+            web_dir: PathBuf::from("dist"),
+            ca_cert: None,
+            ca_key: None,
+            ca: CaSettings::default(),
+            auth: AuthSettings::default(),
+            mail: None,
+            mail_worker: true,
+            expiry_interval_secs: 60,
+        }
+    }
+}
+
+impl Default for CaSettings {
+    fn default() -> Self {
+        CaSettings {
+            common_name: "Customs Single Window Portal CA".into(),
+            organization: "Customs Single Window".into(),
+            country: "TW".into(),
+            ca_validity_years: 20,
+            validity_days: 730,
+            crl_validity_hours: 168,
+            allow_ec_p256: true,
+        }
+    }
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        AuthSettings {
+            dev_login: false,
+            idle_timeout_minutes: 30,
+            absolute_timeout_hours: 8,
+            max_failures_per_account: 5,
+            max_failures_per_ip: 20,
+            failure_window_minutes: 15,
+            card_roots: Vec::new(),
+            card_intermediates: Vec::new(),
+        }
+    }
+}
+
+impl Config {
+    /// Defaults ← file (if given or named by `PORTAL_CONFIG`) ← `PORTAL_*` variables.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        let env_file = std::env::var_os("PORTAL_CONFIG").map(PathBuf::from);
+        let file = file.map(Path::to_path_buf).or(env_file);
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = &file {
+            if !path.is_file() {
+                return Err(ConfigError::Load(format!(
+                    "config file {} not found",
+                    path.display()
+                )));
+            }
+            fig = fig.merge(Toml::file(path));
+        }
+        fig = fig.merge(
+            Env::prefixed("PORTAL_")
+                .ignore(&["config", "test_pg_url"])
+                .split("__"),
+        );
+        let config: Config = fig
+            .extract()
+            .map_err(|e| ConfigError::Load(e.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.ca_cert.is_some() != self.ca_key.is_some() {
+            return Err(ConfigError::Invalid(
+                "ca_cert and ca_key must be set together".into(),
+            ));
+        }
+        let url = self.public_url();
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(ConfigError::Invalid(format!(
+                "public_url must start with http:// or https://, got {url}"
+            )));
+        }
+        if self.ca.validity_days == 0 || self.ca.crl_validity_hours == 0 {
+            return Err(ConfigError::Invalid(
+                "ca.validity_days and ca.crl_validity_hours must be positive".into(),
+            ));
+        }
+        if self.auth.idle_timeout_minutes <= 0 || self.auth.absolute_timeout_hours <= 0 {
+            return Err(ConfigError::Invalid(
+                "auth timeouts must be positive".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(u) => u.clone(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("portal.db").display()
+            ),
+        }
+    }
+
+    /// Without trailing slash.
+    pub fn public_url(&self) -> String {
+        match &self.public_url {
+            Some(u) => u.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.bind),
+        }
+    }
+
+    /// `scheme://host[:port]` of the public URL, what browsers send as `Origin`.
+    pub fn public_origin(&self) -> String {
+        let url = self.public_url();
+        let after_scheme = url.find("://").map(|i| i + 3).unwrap_or(0);
+        match url[after_scheme..].find('/') {
+            Some(i) => url[..after_scheme + i].to_owned(),
+            None => url,
+        }
+    }
+
+    pub fn https(&self) -> bool {
+        self.public_url().starts_with("https://")
+    }
+
+    pub fn mail_transport(&self) -> mailer::MailTransport {
+        self.mail
+            .clone()
+            .unwrap_or_else(|| mailer::MailTransport::maildir(self.data_dir.join("mail")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_run_without_config() {
+        let c = Config::default();
+        c.validate().unwrap();
+        assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.public_url(), "http://127.0.0.1:8080");
+        assert_eq!(c.database_url(), "sqlite://data/portal.db?mode=rwc");
+        assert!(!c.auth.dev_login);
+        assert!(!c.https());
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)]
+    fn file_and_environment_layer_over_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "portal.toml",
+                r#"
+                bind = "0.0.0.0:9000"
+                public_url = "https://portal.example.gov.tw/"
+                [auth]
+                idle_timeout_minutes = 10
+                [mail]
+                kind = "maildir"
+                dir = "/var/mail/portal"
+                "#,
+            )?;
+            jail.set_env("PORTAL_AUTH__DEV_LOGIN", "true");
+            jail.set_env("PORTAL_DATA_DIR", "/srv/portal");
+            let c = Config::load(Some(Path::new("portal.toml"))).map_err(|e| e.to_string())?;
+            assert_eq!(c.bind.to_string(), "0.0.0.0:9000");
+            assert_eq!(c.public_url(), "https://portal.example.gov.tw");
+            assert_eq!(c.public_origin(), "https://portal.example.gov.tw");
+            assert!(c.https());
+            assert!(c.auth.dev_login);
+            assert_eq!(c.auth.idle_timeout_minutes, 10);
+            assert_eq!(c.data_dir, PathBuf::from("/srv/portal"));
+            assert!(matches!(
+                c.mail_transport(),
+                mailer::MailTransport::Maildir { .. }
+            ));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn half_a_ca_is_refused() {
+        let c = Config {
+            ca_cert: Some("ca.pem".into()),
+            ..Config::default()
+        };
+        assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn origin_drops_the_path() {
+        let c = Config {
+            public_url: Some("https://x.example:8443/portal/".into()),
+            ..Config::default()
+        };
+        assert_eq!(c.public_origin(), "https://x.example:8443");
+    }
+}

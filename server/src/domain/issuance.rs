@@ -1,0 +1,263 @@
+//! Signing the applicant's CSR for a paid application (status 20), exactly once.
+//!
+//! In one write transaction (application row locked on PostgreSQL, the database write lock on
+//! SQLite): if a certificate row exists for the application, a retry with the same CSR gets
+//! the same certificate and a different CSR gets `conflict`; otherwise the serial (128 random
+//! bits), validity, key and CSR hash are stored first, the certificate is signed from that
+//! stored request (deterministic), stored with a conditional update, and the application
+//! moves 20 → A0 with its audit row and mail. Any number of concurrent submits yield one
+//! certificate.
+
+use ca::{IssueRequest, LeafSubject, Serial};
+use mailer::MailKind;
+use proto::api::IssuedCertificate;
+use proto::{CertKind, Status};
+use sqlx::{AnyConnection, Row as _};
+use time::{Duration, OffsetDateTime};
+
+use super::notify::{self, Extra};
+use super::rows::{self, AppRow, CertRow};
+use super::{Actor, DomainError, DomainResult, Services, audit, from_unix, hex, rfc3339};
+
+fn key_info(k: ca::KeyInfo) -> String {
+    match k {
+        ca::KeyInfo::Rsa { bits } => format!("RSA-{bits}"),
+        ca::KeyInfo::EcP256 => "ECDSA-P256".into(),
+    }
+}
+
+fn check_issuable(app: &AppRow) -> DomainResult<()> {
+    if !app.app_type.issues_certificate() {
+        return Err(DomainError::transition(
+            "this application type does not issue a certificate",
+        ));
+    }
+    match app.status {
+        Status::Paid | Status::Completed => Ok(()),
+        Status::Submitted => Err(DomainError::transition(
+            "the fee has not been paid yet (status 10)",
+        )),
+        Status::Cancelled => Err(DomainError::transition(
+            "the application was cancelled (status A9)",
+        )),
+    }
+}
+
+pub fn issued_view(
+    svc: &Services,
+    app: &AppRow,
+    cert: &CertRow,
+) -> DomainResult<IssuedCertificate> {
+    let der = cert
+        .cert_der
+        .as_deref()
+        .ok_or(DomainError::NotFound("certificate"))?;
+    Ok(IssuedCertificate {
+        application_serial: app.serial.clone(),
+        serial_hex: cert.serial_hex.clone(),
+        cert_name: cert.cert_name.clone(),
+        certificate_pem: ca::cert_der_to_pem(der),
+        chain_pem: vec![svc.ca.certificate_pem()],
+        not_before: rfc3339(cert.not_before),
+        not_after: rfc3339(cert.not_after),
+    })
+}
+
+/// The stored request a certificate row describes.
+fn issue_request(cert: &CertRow) -> DomainResult<IssueRequest> {
+    Ok(IssueRequest {
+        spki_der: cert.spki_der.clone(),
+        serial: Serial::from_hex(&cert.serial_hex)
+            .ok_or_else(|| DomainError::Internal(format!("bad serial {}", cert.serial_hex)))?,
+        not_before: from_unix(cert.not_before)?,
+        not_after: from_unix(cert.not_after)?,
+        subject: LeafSubject {
+            cert_name: cert.cert_name.clone(),
+            organization: cert.organization.clone(),
+            tax_id: cert.tax_id.clone(),
+            organizational_unit: cert.organizational_unit.clone(),
+        },
+    })
+}
+
+/// Sign the stored request and store the DER, unless a certificate is already stored.
+async fn sign_stored(
+    conn: &mut AnyConnection,
+    svc: &Services,
+    cert: &CertRow,
+    now: OffsetDateTime,
+) -> DomainResult<Vec<u8>> {
+    let der = svc.ca.issue(&svc.profile, &issue_request(cert)?)?;
+    let stored = sqlx::query(
+        "UPDATE certificates SET cert_der = $1, issued_at = $2 WHERE id = $3 AND cert_der IS NULL",
+    )
+    .bind(der.clone())
+    .bind(now.unix_timestamp())
+    .bind(cert.id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if stored != 1 {
+        return Err(DomainError::Conflict(
+            "the certificate was stored by another request".into(),
+        ));
+    }
+    Ok(der)
+}
+
+pub async fn submit_csr(
+    svc: &Services,
+    tax_id: &str,
+    serial: &str,
+    csr_pem: &str,
+    now: OffsetDateTime,
+) -> DomainResult<IssuedCertificate> {
+    // Cheap refusals (ownership, status) before the CPU work on the CSR.
+    {
+        let mut conn = svc.db.pool.acquire().await?;
+        let app = rows::app_by_serial(&mut conn, serial, Some(tax_id), "").await?;
+        check_issuable(&app)?;
+    }
+    let csr_der = ca::csr_pem_to_der(csr_pem)?;
+    let ca = svc.ca.clone();
+    let profile = svc.profile.clone();
+    let checked = tokio::task::spawn_blocking(move || ca.check_csr(&profile, &csr_der))
+        .await
+        .map_err(|e| DomainError::Internal(format!("CSR check task: {e}")))??;
+    let csr_hash = hex(&checked.csr_sha256);
+
+    let mut tx = svc.db.write().await?;
+    let app = rows::app_by_serial(&mut tx, serial, Some(tax_id), svc.db.for_update()).await?;
+    check_issuable(&app)?;
+    if let Some(existing) = rows::cert_of(&mut tx, app.id).await? {
+        if existing.csr_sha256 != csr_hash {
+            return Err(DomainError::Conflict(
+                "a certificate was already issued for this application from a different CSR".into(),
+            ));
+        }
+        let cert = if existing.cert_der.is_some() {
+            existing
+        } else {
+            // A stored request without a certificate: finish it from the stored values.
+            let der = sign_stored(&mut tx, svc, &existing, now).await?;
+            CertRow {
+                cert_der: Some(der),
+                ..existing
+            }
+        };
+        let view = issued_view(svc, &app, &cert)?;
+        tx.commit().await?;
+        return Ok(view);
+    }
+    if app.status != Status::Paid {
+        return Err(DomainError::transition(
+            "the application is not waiting for a CSR",
+        ));
+    }
+    let cert_name = app.cert_name.clone().ok_or_else(|| {
+        DomainError::Internal(format!("application {} has no cert name", app.serial))
+    })?;
+    let not_before = now.replace_nanosecond(0).unwrap_or(now);
+    let not_after = not_before + Duration::days(i64::from(svc.profile.validity_days));
+    let cert_serial = Serial::try_random()?;
+    let ou = (app.cert_kind == CertKind::Individual && !app.staff_code.is_empty())
+        .then(|| app.staff_code.clone());
+    let id: i64 = sqlx::query(
+        "INSERT INTO certificates (application_id, serial_hex, tax_id, cert_name, organization, \
+         organizational_unit, spki_der, csr_sha256, key_info, not_before, not_after, \
+         requested_at, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'valid') \
+         RETURNING id",
+    )
+    .bind(app.id)
+    .bind(cert_serial.to_hex())
+    .bind(app.tax_id.clone())
+    .bind(cert_name.clone())
+    .bind(app.company.name.clone())
+    .bind(ou.clone())
+    .bind(checked.spki_der.clone())
+    .bind(csr_hash.clone())
+    .bind(key_info(checked.key))
+    .bind(not_before.unix_timestamp())
+    .bind(not_after.unix_timestamp())
+    .bind(now.unix_timestamp())
+    .fetch_one(&mut *tx)
+    .await?
+    .try_get(0)?;
+    let stored = rows::cert_of(&mut tx, app.id)
+        .await?
+        .filter(|c| c.id == id)
+        .ok_or_else(|| DomainError::Internal("certificate row vanished".into()))?;
+    let der = sign_stored(&mut tx, svc, &stored, now).await?;
+    let moved = sqlx::query(
+        "UPDATE applications SET status = 'A0', updated_at = $1 WHERE id = $2 AND status = '20'",
+    )
+    .bind(now.unix_timestamp())
+    .bind(app.id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if moved != 1 {
+        return Err(DomainError::transition(
+            "the application's status changed meanwhile",
+        ));
+    }
+    let actor = Actor::Applicant {
+        tax_id: tax_id.to_owned(),
+    };
+    audit::record(
+        &mut tx,
+        &actor,
+        audit::Entry {
+            action: "certificate.issue",
+            application_serial: Some(&app.serial),
+            certificate_serial: Some(&stored.serial_hex),
+            csr_sha256: Some(&csr_hash),
+            detail: serde_json::json!({
+                "from": "20",
+                "to": "A0",
+                "cert_name": cert_name,
+                "key": key_info(checked.key),
+                "not_before": rfc3339(stored.not_before),
+                "not_after": rfc3339(stored.not_after),
+            }),
+        },
+        now,
+    )
+    .await?;
+    notify::queue(
+        &mut tx,
+        svc,
+        MailKind::Issued,
+        &app,
+        Extra {
+            certificate_name: Some(cert_name),
+            certificate_serial: Some(stored.serial_hex.clone()),
+            ..Extra::default()
+        },
+        now,
+    )
+    .await?;
+    let cert = CertRow {
+        cert_der: Some(der),
+        ..stored
+    };
+    let view = issued_view(svc, &app, &cert)?;
+    tx.commit().await?;
+    tracing::info!(application = %app.serial, serial = %cert.serial_hex, "certificate issued");
+    Ok(view)
+}
+
+/// The issued certificate of the caller's application (`not_found` before issuance).
+pub async fn get(svc: &Services, actor: &Actor, serial: &str) -> DomainResult<(AppRow, CertRow)> {
+    let mut conn = svc.db.pool.acquire().await?;
+    let app = rows::app_by_serial(&mut conn, serial, actor.company(), "").await?;
+    let cert = if app.app_type.issues_certificate() {
+        rows::cert_of(&mut conn, app.id).await?
+    } else {
+        None
+    };
+    match cert {
+        Some(c) if c.cert_der.is_some() => Ok((app, c)),
+        _ => Err(DomainError::NotFound("certificate")),
+    }
+}

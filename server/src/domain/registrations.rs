@@ -1,0 +1,169 @@
+//! 憑證註冊: the applicant uploads the `.cer` with the staff name, customs office and broker
+//! code. Accepted only for a certificate this CA signed, stored by us, for the caller's
+//! company; once per certificate.
+
+use base64::Engine as _;
+use proto::CertStatus;
+use proto::api::{RegistrationRequest, RegistrationView};
+use proto::validate::{Errors, FieldCode};
+use sqlx::Row as _;
+use time::OffsetDateTime;
+
+use super::rows;
+use super::{Actor, DomainError, DomainResult, Services, audit, rfc3339};
+
+/// The only certificate type registered here: 通關專屬憑證 (non-IC-card).
+pub const CERT_TYPE: &str = "customs_dedicated";
+
+fn validate(req: &RegistrationRequest) -> Result<(), Vec<proto::validate::FieldError>> {
+    let mut e = Errors::default();
+    let name = req.staff_name.trim();
+    if name.is_empty() {
+        e.push("staff_name", FieldCode::Required);
+    } else if name.chars().count() > 30 {
+        e.push("staff_name", FieldCode::TooLong);
+    }
+    if req.customs_office.is_none() {
+        e.push("customs_office", FieldCode::Required);
+    }
+    if let Err(code) = proto::validate::staff_code(req.broker_code.trim()) {
+        e.push("broker_code", code);
+    }
+    if req.cert_type != CERT_TYPE {
+        e.push("cert_type", FieldCode::NotAllowed);
+    }
+    if req.cer_der_b64.trim().is_empty() {
+        e.push("cer_der_b64", FieldCode::Required);
+    }
+    e.into_result()
+}
+
+/// The uploaded file as DER: base64 of DER, or base64 of a PEM file.
+fn decode_upload(b64: &str) -> DomainResult<Vec<u8>> {
+    let compact: String = b64.chars().filter(|c| !c.is_whitespace()).collect();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(compact)
+        .map_err(|_| DomainError::field("cer_der_b64", FieldCode::Format))?;
+    if let Ok(text) = std::str::from_utf8(&bytes)
+        && text.contains("-----BEGIN CERTIFICATE-----")
+    {
+        let body: String = text
+            .lines()
+            .filter(|l| !l.starts_with("-----"))
+            .collect::<String>()
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        return base64::engine::general_purpose::STANDARD
+            .decode(body)
+            .map_err(|_| DomainError::BadCertificate("the PEM file could not be read".into()));
+    }
+    Ok(bytes)
+}
+
+pub async fn register(
+    svc: &Services,
+    tax_id: &str,
+    req: &RegistrationRequest,
+    now: OffsetDateTime,
+) -> DomainResult<RegistrationView> {
+    validate(req).map_err(DomainError::Validation)?;
+    let der = decode_upload(&req.cer_der_b64)?;
+    let info = svc.ca.inspect_issued(&der).map_err(|e| match e {
+        ca::CaError::NotOurs => {
+            DomainError::BadCertificate("the certificate was not issued by this CA".into())
+        }
+        other => DomainError::BadCertificate(format!("the file is not a certificate: {other}")),
+    })?;
+    let not_ours = || {
+        DomainError::BadCertificate(
+            "the certificate was not issued by this CA to your company".into(),
+        )
+    };
+    let serial_hex = info.serial.to_hex();
+    let mut tx = svc.db.write().await?;
+    let cert = rows::cert_by_serial(&mut tx, &serial_hex, svc.db.for_update())
+        .await?
+        .ok_or_else(not_ours)?;
+    if cert.tax_id != tax_id || cert.cert_der.as_deref() != Some(der.as_slice()) {
+        return Err(not_ours());
+    }
+    match cert.shown_status(now.unix_timestamp()) {
+        CertStatus::Valid => {}
+        CertStatus::Suspended => {
+            return Err(DomainError::transition("the certificate is suspended"));
+        }
+        CertStatus::Revoked => return Err(DomainError::transition("the certificate is revoked")),
+        CertStatus::Expired => return Err(DomainError::transition("the certificate has expired")),
+    }
+    if rows::is_registered(&mut tx, cert.id).await? {
+        return Err(DomainError::Conflict(
+            "the certificate is already registered".into(),
+        ));
+    }
+    let office = req
+        .customs_office
+        .ok_or_else(|| DomainError::field("customs_office", FieldCode::Required))?;
+    let t = now.unix_timestamp();
+    sqlx::query(
+        "INSERT INTO registrations (certificate_id, staff_name, customs_office, broker_code, \
+         cert_type, registered_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(cert.id)
+    .bind(req.staff_name.trim().to_owned())
+    .bind(office.code())
+    .bind(req.broker_code.trim().to_owned())
+    .bind(CERT_TYPE)
+    .bind(t)
+    .execute(&mut *tx)
+    .await?;
+    let app_serial: String = sqlx::query("SELECT serial FROM applications WHERE id = $1")
+        .bind(cert.application_id)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+    audit::record(
+        &mut tx,
+        &Actor::Applicant {
+            tax_id: tax_id.to_owned(),
+        },
+        audit::Entry {
+            action: "certificate.register",
+            application_serial: Some(&app_serial),
+            certificate_serial: Some(&serial_hex),
+            detail: serde_json::json!({
+                "staff_name": req.staff_name.trim(),
+                "customs_office": office.code(),
+                "broker_code": req.broker_code.trim(),
+            }),
+            ..audit::Entry::default()
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(RegistrationView {
+        serial_hex,
+        application_serial: app_serial,
+        staff_name: req.staff_name.trim().to_owned(),
+        customs_office: office,
+        broker_code: req.broker_code.trim().to_owned(),
+        registered_at: rfc3339(t),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uploads_are_der_or_pem() {
+        let der = vec![0x30, 0x03, 0x02, 0x01, 0x01];
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&der);
+        assert_eq!(decode_upload(&b64).unwrap(), der);
+        let pem = format!("-----BEGIN CERTIFICATE-----\n{b64}\n-----END CERTIFICATE-----\n");
+        let pem_b64 = base64::engine::general_purpose::STANDARD.encode(pem);
+        assert_eq!(decode_upload(&pem_b64).unwrap(), der);
+        assert!(decode_upload("!!!").is_err());
+    }
+}

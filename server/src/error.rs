@@ -1,0 +1,263 @@
+//! The one place where errors become HTTP answers: `{"error": {code, message, fields}}` with
+//! the status and code from docs/API.md. Internal errors are logged with a request id and
+//! answered without details.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use proto::api::{ErrorBody, ErrorInfo, ImportReport};
+use proto::validate::FieldError;
+
+use crate::domain::DomainError;
+
+#[derive(Debug)]
+pub enum ApiError {
+    BadRequest(String),
+    Unauthenticated(String),
+    Forbidden(String),
+    Csrf(String),
+    NotFound(String),
+    InvalidTransition(String),
+    Conflict(String),
+    TooLarge,
+    Validation(Vec<FieldError>),
+    BadCsr(String),
+    BadCertificate(String),
+    PaymentRejected(String),
+    /// A refused reconciliation file: the report rides along in the error body.
+    ImportRejected(Box<ImportReport>),
+    RateLimited,
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) | ApiError::Csrf(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::InvalidTransition(_) | ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Validation(_)
+            | ApiError::BadCsr(_)
+            | ApiError::BadCertificate(_)
+            | ApiError::PaymentRejected(_)
+            | ApiError::ImportRejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::BadRequest(_) => "bad_request",
+            ApiError::Unauthenticated(_) => "unauthenticated",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::Csrf(_) => "csrf",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::InvalidTransition(_) => "invalid_transition",
+            ApiError::Conflict(_) => "conflict",
+            ApiError::TooLarge => "too_large",
+            ApiError::Validation(_) => "validation_failed",
+            ApiError::BadCsr(_) => "bad_csr",
+            ApiError::BadCertificate(_) => "bad_certificate",
+            ApiError::PaymentRejected(_) | ApiError::ImportRejected(_) => "payment_rejected",
+            ApiError::RateLimited => "rate_limited",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+
+    fn message(&self, request_id: Option<&str>) -> String {
+        match self {
+            ApiError::BadRequest(m)
+            | ApiError::Unauthenticated(m)
+            | ApiError::Forbidden(m)
+            | ApiError::Csrf(m)
+            | ApiError::NotFound(m)
+            | ApiError::InvalidTransition(m)
+            | ApiError::Conflict(m)
+            | ApiError::BadCsr(m)
+            | ApiError::BadCertificate(m)
+            | ApiError::PaymentRejected(m) => m.clone(),
+            ApiError::TooLarge => "the request body is too large".into(),
+            ApiError::Validation(_) => "some fields are not valid".into(),
+            ApiError::ImportRejected(r) => format!(
+                "{} of {} lines were refused; nothing was applied",
+                r.errors.len() + r.errors_not_listed,
+                r.rows
+            ),
+            ApiError::RateLimited => "too many attempts; wait a few minutes".into(),
+            ApiError::Internal(_) => {
+                format!("internal error (request id {})", request_id.unwrap_or("-"))
+            }
+        }
+    }
+
+    /// The JSON body, without logging (see `into_response`).
+    pub fn body(&self, request_id: Option<&str>) -> serde_json::Value {
+        let info = ErrorInfo {
+            code: self.code().into(),
+            message: self.message(request_id),
+            fields: match self {
+                ApiError::Validation(f) => f.clone(),
+                _ => Vec::new(),
+            },
+        };
+        let mut v = serde_json::to_value(ErrorBody { error: info }).unwrap_or_default();
+        if let (ApiError::ImportRejected(report), Some(err)) = (self, v.get_mut("error"))
+            && let Some(obj) = err.as_object_mut()
+        {
+            obj.insert(
+                "report".into(),
+                serde_json::to_value(report.as_ref()).unwrap_or_default(),
+            );
+        }
+        v
+    }
+}
+
+fn request_id() -> String {
+    let mut b = [0u8; 8];
+    if getrandom::fill(&mut b).is_err() {
+        return "unknown".into();
+    }
+    crate::domain::hex(&b)
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let id = match &self {
+            ApiError::Internal(detail) => {
+                let id = request_id();
+                tracing::error!(request_id = %id, error = %detail, "internal error");
+                Some(id)
+            }
+            _ => None,
+        };
+        let status = self.status();
+        let mut resp = (status, axum::Json(self.body(id.as_deref()))).into_response();
+        resp.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        resp
+    }
+}
+
+impl From<DomainError> for ApiError {
+    fn from(e: DomainError) -> Self {
+        match e {
+            DomainError::NotFound(what) => ApiError::NotFound(format!("{what} not found")),
+            DomainError::Forbidden(m) => ApiError::Forbidden(m.into()),
+            DomainError::InvalidTransition(m) => ApiError::InvalidTransition(m),
+            DomainError::Conflict(m) => ApiError::Conflict(m),
+            DomainError::Validation(f) => ApiError::Validation(f),
+            DomainError::BadCsr(e) => ApiError::BadCsr(e.to_string()),
+            DomainError::BadCertificate(m) => ApiError::BadCertificate(m),
+            DomainError::PaymentRejected(m) => ApiError::PaymentRejected(m),
+            DomainError::ImportRejected(r) => ApiError::ImportRejected(r),
+            e @ (DomainError::Db(_)
+            | DomainError::Ca(_)
+            | DomainError::Mail(_)
+            | DomainError::Internal(_)) => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        ApiError::Internal(format!("database: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proto::validate::FieldCode;
+
+    #[test]
+    fn every_variant_has_the_documented_status_and_code() {
+        let cases: Vec<(ApiError, u16, &str)> = vec![
+            (ApiError::BadRequest("x".into()), 400, "bad_request"),
+            (
+                ApiError::Unauthenticated("x".into()),
+                401,
+                "unauthenticated",
+            ),
+            (ApiError::Forbidden("x".into()), 403, "forbidden"),
+            (ApiError::Csrf("x".into()), 403, "csrf"),
+            (ApiError::NotFound("x".into()), 404, "not_found"),
+            (
+                ApiError::InvalidTransition("x".into()),
+                409,
+                "invalid_transition",
+            ),
+            (ApiError::Conflict("x".into()), 409, "conflict"),
+            (ApiError::TooLarge, 413, "too_large"),
+            (ApiError::Validation(vec![]), 422, "validation_failed"),
+            (ApiError::BadCsr("x".into()), 422, "bad_csr"),
+            (ApiError::BadCertificate("x".into()), 422, "bad_certificate"),
+            (
+                ApiError::PaymentRejected("x".into()),
+                422,
+                "payment_rejected",
+            ),
+            (ApiError::RateLimited, 429, "rate_limited"),
+            (ApiError::Internal("secret detail".into()), 500, "internal"),
+        ];
+        for (e, status, code) in cases {
+            assert_eq!(e.status().as_u16(), status, "{code}");
+            assert_eq!(e.code(), code);
+        }
+    }
+
+    #[test]
+    fn validation_errors_carry_fields() {
+        let e = ApiError::Validation(vec![FieldError::new("contact.mobile", FieldCode::Format)]);
+        let v = e.body(None);
+        assert_eq!(v["error"]["code"], "validation_failed");
+        assert_eq!(v["error"]["fields"][0]["field"], "contact.mobile");
+        assert_eq!(v["error"]["fields"][0]["code"], "format");
+        let plain = ApiError::NotFound("application not found".into()).body(None);
+        assert!(plain["error"].get("fields").is_none());
+    }
+
+    #[test]
+    fn internal_errors_hide_details() {
+        let v = ApiError::Internal("database: password=hunter2".into()).body(Some("abcd"));
+        let text = v.to_string();
+        assert!(!text.contains("hunter2"));
+        assert!(text.contains("abcd"));
+    }
+
+    #[test]
+    fn import_reports_ride_in_the_error() {
+        let report = ImportReport {
+            rows: 2,
+            applied: vec![],
+            already_paid: vec![],
+            errors: vec![proto::api::ImportRowError {
+                line: 2,
+                bill_no: "AAF1".into(),
+                code: "unknown_bill".into(),
+                message: "no such bill number".into(),
+            }],
+            errors_not_listed: 0,
+        };
+        let v = ApiError::ImportRejected(Box::new(report.clone())).body(None);
+        assert_eq!(v["error"]["code"], "payment_rejected");
+        let back: ImportReport = serde_json::from_value(v["error"]["report"].clone()).unwrap();
+        assert_eq!(back, report);
+    }
+
+    #[test]
+    fn domain_errors_map_to_api_errors() {
+        let e: ApiError = DomainError::NotFound("application").into();
+        assert_eq!(e.code(), "not_found");
+        let e: ApiError = DomainError::transition("no").into();
+        assert_eq!(e.code(), "invalid_transition");
+        let e: ApiError = DomainError::BadCsr(ca::CsrError::KeySize(1024)).into();
+        assert_eq!(e.code(), "bad_csr");
+        assert!(e.message(None).contains("1024"));
+        let e: ApiError = DomainError::Internal("x".into()).into();
+        assert_eq!(e.code(), "internal");
+    }
+}

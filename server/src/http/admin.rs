@@ -1,0 +1,134 @@
+//! The operator's endpoints.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use proto::api::{
+    ApplicationQuery, ApplicationView, AuditEntry, CertificateActionRequest, CertificateView,
+    ImportReport, MailState, MailView, PaymentRecord,
+};
+use proto::validate::FieldCode;
+use serde::Deserialize;
+
+use super::extract::{ApiBytes, ApiJson, ApiQuery};
+use crate::auth::extract::Operator;
+use crate::domain::certificates::{self, CertAction};
+use crate::domain::{
+    DomainError, applications, audit, parse_date, payments, reconciliation, taipei_midnight,
+};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub async fn list(
+    State(state): State<AppState>,
+    who: Operator,
+    ApiQuery(q): ApiQuery<ApplicationQuery>,
+) -> Result<Json<Vec<ApplicationView>>, ApiError> {
+    Ok(Json(
+        applications::list(&state.svc, &who.actor(), &q, state.now()).await?,
+    ))
+}
+
+pub async fn payment(
+    State(state): State<AppState>,
+    who: Operator,
+    ApiJson(p): ApiJson<PaymentRecord>,
+) -> Result<Json<ApplicationView>, ApiError> {
+    let view = payments::record(&state.svc, &who.actor(), &p, state.now()).await?;
+    state.mail_queued();
+    Ok(Json(view))
+}
+
+pub async fn reconciliation(
+    State(state): State<AppState>,
+    who: Operator,
+    ApiBytes(body): ApiBytes,
+) -> Result<Json<ImportReport>, ApiError> {
+    let text = std::str::from_utf8(&body)
+        .map_err(|_| ApiError::BadRequest("the file must be UTF-8 text".into()))?;
+    let report = reconciliation::import(&state.svc, &who.actor(), text, state.now()).await?;
+    state.mail_queued();
+    Ok(Json(report))
+}
+
+pub async fn certificate_action(
+    State(state): State<AppState>,
+    who: Operator,
+    Path((serial_hex, action)): Path<(String, String)>,
+    ApiJson(req): ApiJson<CertificateActionRequest>,
+) -> Result<Json<CertificateView>, ApiError> {
+    let action = match action.as_str() {
+        "revoke" => CertAction::Revoke,
+        "suspend" => CertAction::Suspend,
+        "unsuspend" => CertAction::Unsuspend,
+        _ => return Err(ApiError::NotFound("no such action".into())),
+    };
+    let view = certificates::act_by_serial(
+        &state.svc,
+        &who.actor(),
+        &serial_hex,
+        action,
+        req.reason.trim(),
+        state.now(),
+    )
+    .await?;
+    state.mail_queued();
+    Ok(Json(view))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct AuditQuery {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub application: Option<String>,
+    pub limit: Option<i64>,
+    pub before_id: Option<i64>,
+}
+
+pub async fn audit_log(
+    State(state): State<AppState>,
+    _who: Operator,
+    ApiQuery(q): ApiQuery<AuditQuery>,
+) -> Result<Json<Vec<AuditEntry>>, ApiError> {
+    let day = |s: &Option<String>, field: &str| -> Result<Option<time::Date>, ApiError> {
+        match s.as_deref().filter(|s| !s.is_empty()) {
+            None => Ok(None),
+            Some(s) => parse_date(s)
+                .map(Some)
+                .ok_or_else(|| DomainError::field(field, FieldCode::Format).into()),
+        }
+    };
+    let from = day(&q.from, "from")?.map(taipei_midnight);
+    let until = match day(&q.to, "to")? {
+        Some(d) => Some(taipei_midnight(d.next_day().ok_or_else(|| {
+            ApiError::from(DomainError::field("to", FieldCode::Format))
+        })?)),
+        None => None,
+    };
+    let filter = audit::AuditFilter {
+        from,
+        until,
+        application_serial: q.application.filter(|s| !s.is_empty()),
+        before_id: q.before_id,
+        limit: q.limit.unwrap_or(100),
+    };
+    let mut conn = state.svc.db.pool.acquire().await?;
+    Ok(Json(audit::list(&mut conn, &filter).await?))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct MailQuery {
+    pub state: Option<MailState>,
+}
+
+pub async fn mail(
+    State(state): State<AppState>,
+    _who: Operator,
+    ApiQuery(q): ApiQuery<MailQuery>,
+) -> Result<Json<Vec<MailView>>, ApiError> {
+    let list = mailer::list_mail(&state.svc.db.pool, q.state)
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(Json(list))
+}

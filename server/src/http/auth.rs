@@ -1,0 +1,202 @@
+//! Login, logout and the current session.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use proto::Role;
+use proto::api::{CardLoginRequest, DevLoginRequest, OperatorLoginRequest, SessionView};
+use proto::validate::{FieldCode, FieldError};
+
+use super::extract::{ApiJson, ClientIp};
+use crate::auth::extract::{
+    Authed, check_login_request, clear_cookie, session_cookie, session_token,
+};
+use crate::auth::sessions::{self, NewSession};
+use crate::auth::{card, operators};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub async fn session(State(state): State<AppState>, Authed(s): Authed) -> axum::Json<SessionView> {
+    axum::Json(s.view(&state.config.auth))
+}
+
+/// Start a session (dropping the one the browser had, if any) and set the cookie.
+async fn start(
+    state: &AppState,
+    headers: &HeaderMap,
+    who: NewSession,
+) -> Result<Response, ApiError> {
+    if let Some(old) = session_token(headers, &state.config) {
+        sessions::delete(&state.svc.db.pool, &old).await?;
+    }
+    let (token, s) = sessions::create(&state.svc.db.pool, who, &state.config.auth, state.now())
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let cookie = session_cookie(&state.config, &token)
+        .ok_or_else(|| ApiError::Internal("session cookie".into()))?;
+    let mut resp = axum::Json(s.view(&state.config.auth)).into_response();
+    resp.headers_mut().insert(header::SET_COOKIE, cookie);
+    resp.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    Ok(resp)
+}
+
+pub async fn dev_login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<ApiJson<DevLoginRequest>, ApiError>,
+) -> Result<Response, ApiError> {
+    if !state.config.auth.dev_login {
+        return Err(ApiError::NotFound("not found".into()));
+    }
+    check_login_request(&headers, &state.config)?;
+    let ApiJson(req) = body?;
+    let who = match req.role {
+        Role::Applicant => {
+            let tax_id = req.tax_id.trim().to_owned();
+            if let Err(code) = proto::validate::tax_id(&tax_id) {
+                return Err(ApiError::Validation(vec![FieldError::new("tax_id", code)]));
+            }
+            let display = match req.display_name.trim() {
+                "" => format!("開發測試 {tax_id}"),
+                d => d.to_owned(),
+            };
+            NewSession {
+                role: Role::Applicant,
+                tax_id: Some(tax_id),
+                username: None,
+                operator_id: None,
+                display_name: display,
+            }
+        }
+        Role::Operator => {
+            let name = match req.display_name.trim() {
+                "" => "operator",
+                d => d,
+            };
+            if !operators::valid_username(name) {
+                return Err(ApiError::Validation(vec![FieldError::new(
+                    "display_name",
+                    FieldCode::Format,
+                )]));
+            }
+            NewSession {
+                role: Role::Operator,
+                tax_id: None,
+                username: Some(format!("dev-{name}")),
+                operator_id: None,
+                display_name: name.to_owned(),
+            }
+        }
+    };
+    tracing::warn!(role = %req.role, "development login used");
+    start(&state, &headers, who).await
+}
+
+pub async fn operator_login(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    body: Result<ApiJson<OperatorLoginRequest>, ApiError>,
+) -> Result<Response, ApiError> {
+    check_login_request(&headers, &state.config)?;
+    let ApiJson(req) = body?;
+    let username = req.username.trim().to_owned();
+    let now = state.now().unix_timestamp();
+    if !state.limiter.allowed(&ip, Some(&username), now) {
+        tracing::warn!(%ip, "operator login rate limited");
+        return Err(ApiError::RateLimited);
+    }
+    let op = operators::verify_login(&state.svc.db.pool, &username, &req.password)
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let Some(op) = op else {
+        state.limiter.failed(&ip, Some(&username), now);
+        tracing::info!(%ip, "operator login failed");
+        return Err(ApiError::Unauthenticated(
+            "wrong username or password".into(),
+        ));
+    };
+    state.limiter.succeeded(&username);
+    start(
+        &state,
+        &headers,
+        NewSession {
+            role: Role::Operator,
+            tax_id: None,
+            username: Some(op.username),
+            operator_id: Some(op.id),
+            display_name: op.display_name,
+        },
+    )
+    .await
+}
+
+pub async fn card_challenge(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    if state.card_trust.is_none() {
+        return Err(ApiError::NotFound("IC-card login is not configured".into()));
+    }
+    check_login_request(&headers, &state.config)?;
+    let c = card::challenge(&state.svc.db.pool, state.now())
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(axum::Json(c).into_response())
+}
+
+pub async fn card_login(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    body: Result<ApiJson<CardLoginRequest>, ApiError>,
+) -> Result<Response, ApiError> {
+    let Some(trust) = &state.card_trust else {
+        return Err(ApiError::NotFound("IC-card login is not configured".into()));
+    };
+    check_login_request(&headers, &state.config)?;
+    let ApiJson(req) = body?;
+    let now = state.now();
+    if !state.limiter.allowed(&ip, None, now.unix_timestamp()) {
+        return Err(ApiError::RateLimited);
+    }
+    let identity = match card::verify(&state.svc.db.pool, trust, &req, now).await {
+        Ok(id) => id,
+        Err(card::CardLoginError::Db(e)) => return Err(e.into()),
+        Err(e) => {
+            state.limiter.failed(&ip, None, now.unix_timestamp());
+            tracing::info!(%ip, error = %e, "card login refused");
+            return Err(ApiError::Unauthenticated(format!("card login failed: {e}")));
+        }
+    };
+    start(
+        &state,
+        &headers,
+        NewSession {
+            role: Role::Applicant,
+            display_name: identity.display_name().to_owned(),
+            tax_id: Some(identity.tax_id),
+            username: None,
+            operator_id: None,
+        },
+    )
+    .await
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    Authed(s): Authed,
+) -> Result<Response, ApiError> {
+    sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+        .bind(s.id_hash)
+        .execute(&state.svc.db.pool)
+        .await?;
+    let mut resp = StatusCode::NO_CONTENT.into_response();
+    if let Some(c) = clear_cookie(&state.config) {
+        resp.headers_mut().insert(header::SET_COOKIE, c);
+    }
+    Ok(resp)
+}

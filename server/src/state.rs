@@ -1,0 +1,34 @@
+//! What every handler shares.
+
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+use tokio::sync::Notify;
+
+use crate::auth::rate_limit::LoginLimiter;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::domain::Services;
+
+pub struct App {
+    pub svc: Services,
+    pub config: Config,
+    pub clock: Arc<dyn Clock>,
+    pub limiter: LoginLimiter,
+    /// Wakes the mail worker after a commit that queued mail.
+    pub mail_wake: Arc<Notify>,
+    /// Roots for IC-card login; `None` turns card login off.
+    pub card_trust: Option<card_auth::TrustStore>,
+}
+
+pub type AppState = Arc<App>;
+
+impl App {
+    pub fn now(&self) -> OffsetDateTime {
+        self.clock.now()
+    }
+
+    pub fn mail_queued(&self) {
+        self.mail_wake.notify_one();
+    }
+}

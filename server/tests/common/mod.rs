@@ -1,0 +1,561 @@
+//! Test harness: the real router on 127.0.0.1:0 with a fresh data directory, over SQLite or
+//! over a PostgreSQL database created for the test and dropped afterwards; reqwest clients
+//! with cookies and the CSRF header; form, CSR and tool helpers.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, OnceLock};
+
+use proto::api::{
+    ApplicationForm, ApplicationView, CompanyInput, ContactInput, IssuedCertificate, PaymentRecord,
+    SessionView,
+};
+use proto::{ApplicationType, BusinessType, CertKind, CustomsOffice, Status};
+use reqwest::{Response, StatusCode};
+use server::clock::ShiftedClock;
+use server::config::Config;
+use server::state::AppState;
+use sqlx::Connection as _;
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs the test body once on SQLite and once on PostgreSQL.
+#[macro_export]
+macro_rules! both {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() {
+                super::$name($crate::common::Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() {
+                super::$name($crate::common::Backend::Postgres).await
+            }
+        }
+    };
+}
+
+pub const TAX_ID: &str = "12345675";
+pub const OTHER_TAX_ID: &str = "04595257";
+
+fn pg_admin_url() -> String {
+    std::env::var("PORTAL_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+fn with_database(url: &str, db: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let host_end = base[scheme_end..]
+        .find('/')
+        .map(|i| scheme_end + i)
+        .unwrap_or(base.len());
+    let query = query.map(|q| format!("?{q}")).unwrap_or_default();
+    format!("{}/{db}{query}", &base[..host_end])
+}
+
+/// A PostgreSQL database for one test; dropped (with FORCE) when this value is dropped.
+pub struct PgDb {
+    pub name: String,
+    pub url: String,
+}
+
+impl PgDb {
+    pub async fn create() -> PgDb {
+        let mut b = [0u8; 8];
+        getrandom::fill(&mut b).unwrap();
+        let name = format!(
+            "portal_test_{}",
+            b.iter().map(|x| format!("{x:02x}")).collect::<String>()
+        );
+        let admin = pg_admin_url();
+        let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap_or_else(|e| {
+            panic!(
+                "PostgreSQL is required for these tests (tried {admin}; set PORTAL_TEST_PG_URL): {e}"
+            )
+        });
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let _ = conn.close().await;
+        PgDb {
+            url: with_database(&admin, &name),
+            name,
+        }
+    }
+}
+
+impl Drop for PgDb {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        let admin = pg_admin_url();
+        // Drop runs inside the test's runtime; a separate thread may block on its own one.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&mut conn)
+                        .await;
+                    let _ = conn.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// One CA for the whole test binary (RSA keygen is the slow part), as PEM files.
+fn shared_ca() -> &'static (String, String) {
+    static CA: OnceLock<(String, String)> = OnceLock::new();
+    CA.get_or_init(|| {
+        let ca = ca::Ca::generate(
+            &ca::CaSubject {
+                common_name: "Portal Test CA".into(),
+                organization: "Customs Single Window Test".into(),
+                country: "TW".into(),
+            },
+            time::OffsetDateTime::now_utc() - time::Duration::days(1),
+            10,
+        )
+        .unwrap();
+        (ca.certificate_pem(), ca.key_pem().to_string())
+    })
+}
+
+pub struct TestServer {
+    pub base: String,
+    pub state: AppState,
+    pub clock: Arc<ShiftedClock>,
+    pub dir: TempDir,
+    shutdown: Option<oneshot::Sender<()>>,
+    handle: Option<tokio::task::JoinHandle<()>>,
+    // Declared last: dropped after the server stopped using it.
+    pg: Option<PgDb>,
+}
+
+impl TestServer {
+    pub async fn start(backend: Backend) -> TestServer {
+        Self::start_with(backend, |_| {}).await
+    }
+
+    /// `tweak` adjusts the test config (dev login on, shared CA, no background jobs).
+    pub async fn start_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let pg = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some(PgDb::create().await),
+        };
+        let (cert_pem, key_pem) = shared_ca();
+        let ca_cert = dir.path().join("test-ca.pem");
+        let ca_key = dir.path().join("test-ca.key");
+        std::fs::write(&ca_cert, cert_pem).unwrap();
+        std::fs::write(&ca_key, key_pem).unwrap();
+        let mut config = Config {
+            bind: addr,
+            public_url: Some(format!("http://{addr}")),
+            data_dir: dir.path().join("data"),
+            web_dir: dir.path().join("web"),
+            database_url: pg.as_ref().map(|p| p.url.clone()),
+            ca_cert: Some(ca_cert),
+            ca_key: Some(ca_key),
+            mail_worker: false,
+            expiry_interval_secs: 0,
+            ..Config::default()
+        };
+        config.auth.dev_login = true;
+        // Tests move the clock by weeks; sessions must survive that unless a test says so.
+        config.auth.idle_timeout_minutes = 90 * 24 * 60;
+        config.auth.absolute_timeout_hours = 90 * 24;
+        tweak(&mut config);
+        let clock = Arc::new(ShiftedClock::default());
+        let built = server::build(config, clock.clone()).await.unwrap();
+        let state = built.state.clone();
+        let (tx, rx) = oneshot::channel::<()>();
+        let handle = tokio::spawn(async move {
+            server::serve(listener, built, async move {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap();
+        });
+        TestServer {
+            base: format!("http://{addr}"),
+            state,
+            clock,
+            dir,
+            shutdown: Some(tx),
+            handle: Some(handle),
+            pg,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn client(&self) -> Client {
+        Client {
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .build()
+                .unwrap(),
+            base: self.base.clone(),
+            csrf: None,
+        }
+    }
+
+    pub async fn applicant(&self, tax_id: &str) -> Client {
+        let mut c = self.client();
+        c.dev_login("applicant", tax_id, "").await;
+        c
+    }
+
+    pub async fn operator(&self) -> Client {
+        let mut c = self.client();
+        c.dev_login("operator", "", "ops").await;
+        c
+    }
+
+    pub fn now(&self) -> time::OffsetDateTime {
+        self.state.now()
+    }
+
+    /// Stop the server and wait for it (the PostgreSQL database is dropped afterwards).
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(h) = self.handle.take() {
+            let _ = h.await;
+        }
+        self.state.svc.db.pool.close().await;
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// A browser-like client: cookie jar, CSRF token from the last login.
+#[derive(Clone)]
+pub struct Client {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub csrf: Option<String>,
+}
+
+impl Client {
+    pub async fn dev_login(&mut self, role: &str, tax_id: &str, display: &str) -> SessionView {
+        let r = self
+            .http
+            .post(format!("{}/api/auth/dev-login", self.base))
+            .header("X-Requested-With", "portal")
+            .json(&serde_json::json!({"role": role, "tax_id": tax_id, "display_name": display}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+        let s: SessionView = r.json().await.unwrap();
+        self.csrf = Some(s.csrf_token.clone());
+        s
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post<T: serde::Serialize + ?Sized>(&self, path: &str, body: &T) -> Response {
+        let mut req = self.http.post(format!("{}{path}", self.base)).json(body);
+        if let Some(t) = &self.csrf {
+            req = req.header("X-CSRF-Token", t);
+        }
+        req.send().await.unwrap()
+    }
+
+    pub async fn post_csv(&self, path: &str, csv: &str) -> Response {
+        let mut req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("Content-Type", "text/csv")
+            .body(csv.to_owned());
+        if let Some(t) = &self.csrf {
+            req = req.header("X-CSRF-Token", t);
+        }
+        req.send().await.unwrap()
+    }
+
+    /// POST expecting `status`; returns the JSON body.
+    pub async fn post_ok<T: serde::Serialize + ?Sized>(
+        &self,
+        path: &str,
+        body: &T,
+        status: u16,
+    ) -> serde_json::Value {
+        let r = self.post(path, body).await;
+        let got = r.status().as_u16();
+        let text = r.text().await.unwrap();
+        assert_eq!(got, status, "POST {path}: {text}");
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null)
+    }
+
+    pub async fn get_json(&self, path: &str, status: u16) -> serde_json::Value {
+        let r = self.get(path).await;
+        let got = r.status().as_u16();
+        let text = r.text().await.unwrap();
+        assert_eq!(got, status, "GET {path}: {text}");
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null)
+    }
+
+    pub async fn create(&self, form: &ApplicationForm) -> ApplicationView {
+        let v = self.post_ok("/api/applications", form, 201).await;
+        serde_json::from_value(v).unwrap()
+    }
+
+    pub async fn application(&self, serial: &str) -> ApplicationView {
+        serde_json::from_value(
+            self.get_json(&format!("/api/applications/{serial}"), 200)
+                .await,
+        )
+        .unwrap()
+    }
+
+    pub async fn submit_csr(&self, serial: &str, csr_pem: &str) -> Response {
+        self.post(
+            &format!("/api/applications/{serial}/csr"),
+            &serde_json::json!({ "csr_pem": csr_pem }),
+        )
+        .await
+    }
+
+    pub async fn pay(&self, bill_no: &str, amount: i64) -> Response {
+        self.post(
+            "/api/admin/payments",
+            &PaymentRecord {
+                bill_no: bill_no.into(),
+                amount,
+                paid_on: today(),
+            },
+        )
+        .await
+    }
+}
+
+/// Today in Taipei, `YYYY-MM-DD`.
+pub fn today() -> String {
+    let d = server::domain::taipei_date(time::OffsetDateTime::now_utc());
+    server::domain::format_date(d)
+}
+
+/// The error code of an error body.
+pub fn code(v: &serde_json::Value) -> &str {
+    v["error"]["code"].as_str().unwrap_or("")
+}
+
+pub fn good_form() -> ApplicationForm {
+    ApplicationForm {
+        app_type: ApplicationType::New,
+        target: None,
+        company: CompanyInput {
+            name: "台灣報關股份有限公司".into(),
+            phone: "02-25505500#1234".into(),
+            fax: String::new(),
+            responsible_person: "王大明".into(),
+            responsible_phone: String::new(),
+        },
+        contact: ContactInput {
+            name: "陳小華".into(),
+            phone: "02-25505500".into(),
+            mobile: "0912345678".into(),
+            email: "chen@example.com.tw".into(),
+        },
+        customs_office: Some(CustomsOffice::Keelung),
+        business_type: Some(BusinessType::Broker),
+        box_number: "B00051".into(),
+        cert_kind: Some(CertKind::Individual),
+        staff_code: "K1234".into(),
+        staff_national_id: "A123456789".into(),
+        privacy_consent: true,
+        reason: String::new(),
+    }
+}
+
+/// A form acting on `target` (modify / renew / revoke / suspend / unsuspend).
+pub fn targeted_form(app_type: ApplicationType, target: &str) -> ApplicationForm {
+    ApplicationForm {
+        app_type,
+        target: Some(target.into()),
+        customs_office: None,
+        business_type: None,
+        box_number: String::new(),
+        cert_kind: None,
+        staff_code: String::new(),
+        staff_national_id: String::new(),
+        reason: "test".into(),
+        ..good_form()
+    }
+}
+
+/// An applicant's key (RSA-2048, generated once per test binary) and CSRs made with it.
+pub fn test_key(which: usize) -> &'static wasm_keygen::GeneratedKey {
+    static KEYS: OnceLock<Vec<wasm_keygen::GeneratedKey>> = OnceLock::new();
+    &KEYS.get_or_init(|| {
+        (0..2)
+            .map(|_| wasm_keygen::generate(wasm_keygen::KeyAlgorithm::Rsa { bits: 2048 }).unwrap())
+            .collect()
+    })[which]
+}
+
+pub fn csr_pem(which: usize, cn: &str) -> String {
+    let key = test_key(which);
+    wasm_keygen::build_csr(
+        &key.pkcs8,
+        &wasm_keygen::Subject {
+            cn: cn.into(),
+            o: Some("台灣報關股份有限公司".into()),
+            c: Some("TW".into()),
+            serial_number: Some(TAX_ID.into()),
+            ..Default::default()
+        },
+    )
+    .unwrap()
+    .pem
+}
+
+/// New application → paid (status 20). Returns the application after payment.
+pub async fn paid_application(applicant: &Client, operator: &Client) -> ApplicationView {
+    let app = applicant.create(&good_form()).await;
+    assert_eq!(app.status, Status::Submitted);
+    let bill = app.bill.clone().unwrap();
+    let r = operator.pay(&bill.bill_no, bill.amount).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    let app = applicant.application(&app.serial).await;
+    assert_eq!(app.status, Status::Paid);
+    app
+}
+
+/// New application → paid → certificate issued (status A0).
+pub async fn issued_application(
+    applicant: &Client,
+    operator: &Client,
+) -> (ApplicationView, IssuedCertificate) {
+    let app = paid_application(applicant, operator).await;
+    let r = applicant
+        .submit_csr(&app.serial, &csr_pem(0, "ignored"))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    let issued: IssuedCertificate = r.json().await.unwrap();
+    let app = applicant.application(&app.serial).await;
+    assert_eq!(app.status, Status::Completed);
+    (app, issued)
+}
+
+/// Rows in a table (counting what the transactions left behind).
+pub async fn count(srv: &TestServer, sql: &str) -> i64 {
+    use sqlx::Row as _;
+    sqlx::query(sql)
+        .fetch_one(&srv.state.svc.db.pool)
+        .await
+        .unwrap()
+        .try_get::<i64, _>(0)
+        .unwrap()
+}
+
+// ---- external tools ------------------------------------------------------------------
+
+pub fn openssl_bin() -> PathBuf {
+    let bin = std::env::var_os("OPENSSL_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("openssl"));
+    match Command::new(&bin).arg("version").output() {
+        Ok(o) if o.status.success() => bin,
+        _ => panic!(
+            "openssl not found (looked for {}); install it (scripts/setup.sh) or set OPENSSL_BIN",
+            bin.display()
+        ),
+    }
+}
+
+pub fn openssl(dir: &Path, args: &[&str]) -> Vec<u8> {
+    let out = Command::new(openssl_bin())
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "openssl {} failed: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+fn pkilint(tool: &str) -> PathBuf {
+    let dir = std::env::var_os("PKILINT_BIN_DIR")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/ccp/venv/bin")))
+        .unwrap_or_default();
+    let bin = dir.join(tool);
+    assert!(
+        bin.is_file(),
+        "pkilint's {tool} not found at {} (pip install pkilint into $HOME/.cache/ccp/venv via \
+         scripts/setup.sh, or set PKILINT_BIN_DIR)",
+        bin.display()
+    );
+    bin
+}
+
+/// pkilint findings of severity WARNING or worse (empty = clean).
+pub fn lint(tool: &str, extra: &[&str], der: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("doc.der");
+    std::fs::write(&file, der).unwrap();
+    let out = Command::new(pkilint(tool))
+        .arg("lint")
+        .args(extra)
+        .args(["-s", "WARNING", "--document-format", "DER"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    if !out.status.success() && stdout.is_empty() {
+        panic!("{tool} failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    stdout
+}
+
+pub fn assert_cert_lints_clean(der: &[u8]) {
+    let f = lint("lint_pkix_cert", &[], der);
+    assert!(f.is_empty(), "pkilint lint_pkix_cert findings:\n{f}");
+}
+
+pub fn assert_crl_lints_clean(der: &[u8]) {
+    let f = lint("lint_crl", &["-t", "CRL", "-p", "PKIX"], der);
+    assert!(f.is_empty(), "pkilint lint_crl findings:\n{f}");
+}
