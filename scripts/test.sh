@@ -24,7 +24,9 @@ cargo test --workspace --locked
 log "browser bundles (cargo xtask web)"
 cargo xtask web
 
-for dir in tests/browser card-bridge/tests/browser app/tests/browser; do
+# card-bridge/tests/browser is driven by `cargo test -p card-bridge --test browser_popup`,
+# which starts the card emulator and the bridge it needs.
+for dir in tests/browser app/tests/browser; do
   if [ -f "$dir/package.json" ] && grep -q '"test"' "$dir/package.json"; then
     log "browser tests: $dir"
     (cd "$dir" && npm test)

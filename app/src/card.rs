@@ -18,6 +18,11 @@ const STORAGE_KEY: &str = "portal.cardBridge";
 const DEFAULT_BRIDGE: &str = "http://localhost:61161";
 /// How long the user has to enter the card and let the component answer.
 const TIMEOUT_MS: i32 = 90_000;
+/// How long the popup has to say `getTbs`. A running component on this machine loads its
+/// popup in well under a second; when nothing listens, the popup only shows the browser's
+/// error page and never speaks, so waiting the full signing time would leave the user
+/// staring at a spinner instead of the "not running" message.
+const READY_TIMEOUT_MS: i32 = 10_000;
 
 /// Where the local component listens (localStorage `portal.cardBridge` overrides it,
 /// e.g. for another port).
@@ -59,8 +64,9 @@ fn origin_of(url: &str) -> Option<String> {
 /// The message listener; it removes itself after the first matching message.
 type Listener = Closure<dyn FnMut(MessageEvent)>;
 
-/// A promise for the next message from `origin` whose JSON has `func == want`.
-fn next_message(origin: String, want: &'static str) -> Promise {
+/// A promise for the next message from `origin` whose JSON has `func == want`; rejected
+/// after `timeout_ms`.
+fn next_message(origin: String, want: &'static str, timeout_ms: i32) -> Promise {
     Promise::new(&mut move |resolve, reject| {
         let window = leptos::prelude::window();
         let slot: Rc<RefCell<Option<Listener>>> = Rc::default();
@@ -98,7 +104,7 @@ fn next_message(origin: String, want: &'static str) -> Promise {
         });
         let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
             timeout.unchecked_ref(),
-            TIMEOUT_MS,
+            timeout_ms,
         );
         *slot.borrow_mut() = Some(cb);
     })
@@ -108,7 +114,7 @@ impl Popup {
     pub fn open() -> Result<Popup, CardError> {
         let bridge = bridge_url();
         let origin = origin_of(&bridge).ok_or_else(|| CardError::Other(bridge.clone()))?;
-        let ready = next_message(origin.clone(), "getTbs");
+        let ready = next_message(origin.clone(), "getTbs", READY_TIMEOUT_MS);
         let window = leptos::prelude::window()
             .open_with_url_and_target_and_features(
                 &format!("{bridge}/popupForm"),
@@ -135,7 +141,7 @@ impl Popup {
             let _ = self.window.close();
             return Err(CardError::NoComponent);
         }
-        let answer = next_message(self.origin.clone(), "sign");
+        let answer = next_message(self.origin.clone(), "sign", TIMEOUT_MS);
         let request = json!({
             "func": "MakeSignature",
             "signatureType": "PKCS1",

@@ -112,7 +112,11 @@ fn real_pcsc_list_sign_wrong_pin_removal_and_reinsertion() {
     assert!(bridge.is_running(), "card-bridge died:\n{}", bridge.log());
     assert_eq!(bridge.get("/popupForm", None).status, 200);
 
-    // Card back in: signing works again without restarting anything.
+    // Card back in: signing works again without restarting anything. The bridge may report
+    // "no card" (its read failed) before pcscd's vpcd driver has noticed the old emulator's
+    // socket closing; an emulator connecting inside that window is never seen, as a real
+    // card put back within a fraction of a second may not be either. Give vpcd its poll time.
+    std::thread::sleep(std::time::Duration::from_secs(3));
     let _emulator = Emulator::insert(&pcscd, &files.card_cert, &files.card_key);
     bridge.wait_for_card();
     let again = bridge.sign(&package(PIN, "PKCS1"));

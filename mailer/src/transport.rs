@@ -72,7 +72,8 @@ pub struct SmtpConfig {
     /// RFC 5322 mailbox, e.g. `關港貿單一窗口 <noreply@portal.example.gov.tw>`.
     #[serde(default = "default_from")]
     pub from: String,
-    /// Per network operation (connect, each command).
+    /// Seconds allowed for the TCP connect; the whole exchange with the server (TLS, AUTH,
+    /// the message, QUIT) is cut off at twice this.
     #[serde(default = "default_timeout_secs")]
     pub timeout_secs: u64,
     /// PEM file with extra trusted roots (an internal CA); the public web roots stay trusted.
@@ -206,10 +207,26 @@ impl Sender {
         };
         let message = build_message(mail, from, now)?;
         match self {
-            Sender::Smtp { transport, .. } => match transport.send(message).await {
-                Ok(_) => Ok(()),
-                Err(e) => Err(classify_smtp(&e)),
-            },
+            Sender::Smtp {
+                transport, timeout, ..
+            } => {
+                // lettre's async transport applies its timeout to the TCP connect only: a
+                // server that accepts and then stops answering would hold the worker until the
+                // lease cut-off (minutes). Bound the whole exchange; the lease is ≥ 4 × this.
+                let limit = timeout.saturating_mul(2);
+                match tokio::time::timeout(limit, transport.send(message)).await {
+                    Ok(Ok(_)) => Ok(()),
+                    Ok(Err(e)) => Err(classify_smtp(&e)),
+                    Err(_) => Err(SendError {
+                        message: format!(
+                            "SMTP server did not finish within {} s; outcome unknown, will resend with the same Message-ID",
+                            limit.as_secs()
+                        ),
+                        permanent: false,
+                        unreachable: true,
+                    }),
+                }
+            }
             Sender::Maildir { dir, .. } => {
                 write_maildir(dir, &mail.message_id, &message.formatted())
                     .await

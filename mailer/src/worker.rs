@@ -196,9 +196,20 @@ impl Worker {
     /// and straight again while batches come back full. Errors are logged, not fatal: the
     /// database may be back at the next round.
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
+        self.run_with_clock(OffsetDateTime::now_utc, shutdown).await;
+    }
+
+    /// [`run`](Self::run) with "now" taken from `now` instead of the system clock. Pass the
+    /// same clock that stamped the rows at `enqueue`: `next_attempt_at` is compared with it,
+    /// so a worker on another clock would hold back (or rush) mail queued by a moved clock.
+    pub async fn run_with_clock(
+        self,
+        now: impl Fn() -> OffsetDateTime,
+        shutdown: impl Future<Output = ()>,
+    ) {
         let mut shutdown = std::pin::pin!(shutdown);
         loop {
-            let full = match self.run_once(OffsetDateTime::now_utc()).await {
+            let full = match self.run_once(now()).await {
                 Ok(s) => s.claimed >= self.options.batch_size.max(1),
                 Err(e) => {
                     tracing::warn!(error = %e, "mail worker round failed");

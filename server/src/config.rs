@@ -71,6 +71,9 @@ pub struct AuthSettings {
     /// Trusted roots (PEM or DER files) for IC-card login; empty turns card login off.
     pub card_roots: Vec<PathBuf>,
     pub card_intermediates: Vec<PathBuf>,
+    /// Where users download prebuilt card-bridge binaries (`https://…`), linked from
+    /// `/downloads/card-bridge`; unset, that page gives the build-from-source steps only.
+    pub card_bridge_download_url: Option<String>,
 }
 
 impl Default for Config {
@@ -117,6 +120,7 @@ impl Default for AuthSettings {
             failure_window_minutes: 15,
             card_roots: Vec::new(),
             card_intermediates: Vec::new(),
+            card_bridge_download_url: None,
         }
     }
 }
@@ -164,6 +168,14 @@ impl Config {
             return Err(ConfigError::Invalid(
                 "ca.validity_days and ca.crl_validity_hours must be positive".into(),
             ));
+        }
+        // It becomes a link on a page of ours: no `javascript:` or other schemes.
+        if let Some(u) = &self.auth.card_bridge_download_url
+            && !(u.starts_with("https://") || u.starts_with("http://"))
+        {
+            return Err(ConfigError::Invalid(format!(
+                "auth.card_bridge_download_url must start with https:// or http://, got {u}"
+            )));
         }
         if self.auth.idle_timeout_minutes <= 0 || self.auth.absolute_timeout_hours <= 0 {
             return Err(ConfigError::Invalid(
@@ -268,6 +280,15 @@ mod tests {
             ..Config::default()
         };
         assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn bridge_download_url_must_be_http() {
+        let mut c = Config::default();
+        c.auth.card_bridge_download_url = Some("javascript:alert(1)".into());
+        assert!(c.validate().is_err());
+        c.auth.card_bridge_download_url = Some("https://downloads.example/card-bridge/".into());
+        c.validate().unwrap();
     }
 
     #[test]

@@ -156,9 +156,15 @@ impl Background {
         let mut handles = Vec::new();
         if let Some(worker) = self.worker {
             let mut stop = stop.clone();
-            handles.push(tokio::spawn(worker.run(async move {
-                let _ = stop.wait_for(|s| *s).await.map(drop);
-            })));
+            // The worker compares due times with the clock that stamped them (the state's,
+            // which tests and demos move), not with the system clock.
+            let state = self.state.clone();
+            handles.push(tokio::spawn(worker.run_with_clock(
+                move || state.now(),
+                async move {
+                    let _ = stop.wait_for(|s| *s).await.map(drop);
+                },
+            )));
         }
         let secs = self.state.config.expiry_interval_secs;
         if secs > 0 {

@@ -426,6 +426,54 @@ async fn headers_static_files_and_spa_fallback() {
     srv.stop().await;
 }
 
+/// The login page links here when the local card component does not answer.
+#[tokio::test]
+async fn card_bridge_download_page() {
+    // Without a download URL: build steps only, with this portal's origin to allow.
+    let srv = TestServer::start(Backend::Sqlite).await;
+    let r = reqwest::get(srv.url("/downloads/card-bridge")).await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_security_headers(r.headers(), "download page");
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let html = r.text().await.unwrap();
+    let origin = srv.config.public_origin();
+    assert!(
+        html.contains(&format!("card-bridge serve --allow-origin {origin}")),
+        "{html}"
+    );
+    for os in ["Linux", "macOS", "Windows"] {
+        assert!(html.contains(&format!("<h3>{os}")), "{os}: {html}");
+    }
+    assert!(!html.contains("id=\"prebuilt\""), "{html}");
+    assert!(!html.contains("<script"), "{html}");
+    srv.stop().await;
+
+    // With one: linked, and escaped like any text we put into HTML.
+    let srv = TestServer::start_with(Backend::Sqlite, |c| {
+        c.auth.card_bridge_download_url = Some("https://dl.example/cb?v=1&os=\"<x>".into());
+    })
+    .await;
+    let html = reqwest::get(srv.url("/downloads/card-bridge"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains(
+            r#"<a id="prebuilt" href="https://dl.example/cb?v=1&amp;os=&quot;&lt;x&gt;">"#
+        ),
+        "{html}"
+    );
+    assert!(!html.contains("<x>"), "{html}");
+    srv.stop().await;
+}
+
 #[tokio::test]
 async fn first_start_creates_the_ca_and_reuses_it() {
     let data = tempfile::tempdir().unwrap();

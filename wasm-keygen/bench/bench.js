@@ -33,6 +33,16 @@ async function timeRuns(n, fn) {
   return times;
 }
 
+/** Runs `fn` with navigator.hardwareConcurrency reporting `cores`. */
+async function withCores(cores, fn) {
+  Object.defineProperty(navigator, 'hardwareConcurrency', { value: cores, configurable: true });
+  try {
+    return await fn();
+  } finally {
+    delete navigator.hardwareConcurrency;
+  }
+}
+
 const webCryptoParams = {
   name: 'RSASSA-PKCS1-v1_5',
   modulusLength: 2048,
@@ -59,6 +69,25 @@ export const cases = {
     }),
   moduleWebcrypto: (n) => timeRuns(n, () => kg.generateKey({ algorithm: RSA, backend: 'webcrypto' })),
   moduleRust: (n) => timeRuns(n, () => kg.generateKey({ algorithm: RSA, backend: 'rust' })),
+  /**
+   * `backend: rust` on two workers and on one worker (as with hardwareConcurrency = 1: the
+   * RSA primes one after the other), interleaved so that load from elsewhere on the machine
+   * hits both alike. Returns [two-worker times, one-worker times].
+   */
+  async rustTwoVsOneWorker(n) {
+    const two = [];
+    const one = [];
+    for (let i = -2; i < n; i++) {
+      for (const [cores, out] of [
+        [2, two],
+        [1, one],
+      ]) {
+        const t = await withCores(cores, () => timeRuns(1, () => kg.generateKey({ algorithm: RSA, backend: 'rust' })));
+        if (i >= 0) out.push(t[0]);
+      }
+    }
+    return [two, one];
+  },
   moduleRustP256: (n) => timeRuns(n, () => kg.generateKey({ algorithm: { kind: 'ec-p256' }, backend: 'rust' })),
   forgePureJs: (n) => {
     window.forge.options.usePureJavaScript = true;

@@ -124,24 +124,33 @@ async function generateWithWebCrypto(algorithm, phase) {
   return { pkcs8: new Uint8Array(pkcs8), spki: new Uint8Array(spki), algorithm, backend: 'webcrypto' };
 }
 
-// The pure-Rust path runs in a module worker: RSA prime search takes hundreds of
-// milliseconds and must not freeze the page.
-let worker = null;
+// The pure-Rust path runs in module workers: RSA prime search takes hundreds of
+// milliseconds and must not freeze the page. With two or more cores, an RSA key's two primes
+// are searched at the same time in two workers (slots 0 and 1) and joined in slot 0;
+// otherwise one worker does it all.
+const workers = [null, null];
 let nextJob = 1;
-const jobs = new Map();
+const jobs = new Map(); // id -> { resolve, reject, phase, worker }
 
-function failAll(error) {
-  for (const job of jobs.values()) job.reject(error);
-  jobs.clear();
+function failJobsOf(w, error) {
+  for (const [id, job] of jobs) {
+    if (job.worker === w) {
+      jobs.delete(id);
+      job.reject(error);
+    }
+  }
 }
 
-function getWorker() {
-  if (worker) return worker;
-  worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'keygen' });
-  worker.onmessage = (ev) => {
+function getWorker(slot) {
+  if (workers[slot]) return workers[slot];
+  const w = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'keygen' });
+  w.onmessage = (ev) => {
     const msg = ev.data;
     const job = jobs.get(msg.id);
-    if (!job) return;
+    if (!job) {
+      msg.prime?.fill(0); // a cancelled search that finished anyway
+      return;
+    }
     if (msg.type === 'phase') {
       job.phase(msg.phase);
     } else {
@@ -150,36 +159,139 @@ function getWorker() {
       else job.reject(new KeygenError(msg.code, msg.message, msg.field));
     }
   };
-  worker.onerror = (ev) => {
+  w.onerror = (ev) => {
     ev.preventDefault();
-    worker = null;
-    failAll(new KeygenError('worker_failed', `key generation worker failed: ${ev.message || 'cannot start'}`));
+    if (workers[slot] === w) workers[slot] = null;
+    failJobsOf(w, new KeygenError('worker_failed', `key generation worker failed: ${ev.message || 'cannot start'}`));
   };
-  return worker;
+  workers[slot] = w;
+  return w;
 }
 
-async function generateWithRust(algorithm, phase) {
+/**
+ * Runs one job in the worker of `slot`; resolves with the worker's result message. The
+ * promise's `jobId` names the job for `cancelJob`.
+ */
+function runInWorker(slot, message, phase) {
+  const id = nextJob++;
+  const promise = new Promise((resolve, reject) => {
+    try {
+      const w = getWorker(slot);
+      jobs.set(id, { resolve, reject, phase, worker: w });
+      w.postMessage({ id, ...message });
+    } catch (e) {
+      // e.g. SecurityError when a CSP forbids workers
+      jobs.delete(id);
+      workers[slot] = null;
+      reject(new KeygenError('worker_failed', `cannot start the key generation worker: ${e && e.message}`));
+    }
+  });
+  promise.jobId = id;
+  return promise;
+}
+
+/**
+ * Drops a job whose result is no longer wanted. A worker busy with nothing else is stopped
+ * at once (a prime search cannot be interrupted otherwise and would hold a core); with
+ * `respawn`, a fresh one is started in the background for the next key.
+ */
+function cancelJob(slot, id, module, respawn) {
+  const job = jobs.get(id);
+  if (!job) return;
+  jobs.delete(id);
+  const w = job.worker;
+  const busy = [...jobs.values()].some((j) => j.worker === w);
+  if (busy || workers[slot] !== w) return;
+  w.terminate();
+  workers[slot] = null;
+  if (!respawn) return;
+  runInWorker(slot, { op: 'init', module }, () => {}).catch(() => {
+    // Reported again, with its code, by the next job on this slot.
+  });
+}
+
+function twoWorkers(algorithm) {
+  return algorithm.kind === 'rsa' && (globalThis.navigator?.hardwareConcurrency ?? 1) >= 2;
+}
+
+/**
+ * Two RSA primes from two workers searching at the same time. The first worker to find a
+ * prime searches again, so the key takes the first two primes found by either worker; the
+ * search still running then is cancelled. Resolves with the primes and the idle worker's slot.
+ */
+function racePrimes(module, bits, phase) {
+  return new Promise((resolve, reject) => {
+    const primes = [];
+    const running = new Map(); // slot -> job id of its unfinished search
+    let settled = false;
+    const finish = (ok) => {
+      settled = true;
+      for (const [slot, id] of running) cancelJob(slot, id, module, ok);
+    };
+    const search = (slot) => {
+      const job = runInWorker(slot, { op: 'prime', module, bits }, phase);
+      running.set(slot, job.jobId);
+      job.then(
+        ({ prime }) => {
+          running.delete(slot);
+          if (settled) {
+            prime.fill(0);
+          } else if (primes.push(prime) < 2) {
+            search(slot);
+          } else {
+            finish(true);
+            resolve({ primes, slot });
+          }
+        },
+        (e) => {
+          running.delete(slot);
+          if (settled) return;
+          finish(false);
+          for (const prime of primes) prime.fill(0);
+          reject(e);
+        },
+      );
+    };
+    search(0);
+    search(1);
+  });
+}
+
+/** RSA on two workers: the two primes in parallel, then the key in the idle worker. */
+async function rsaOnTwoWorkers(module, bits, phase) {
+  for (;;) {
+    const { primes, slot } = await racePrimes(module, bits, phase);
+    try {
+      const [p, q] = primes;
+      return await runInWorker(slot, { op: 'assemble', module, bits, p, q }, phase);
+    } catch (e) {
+      // |p - q| too small (probability about 2^-100): two new primes.
+      if (!(e instanceof KeygenError) || e.code !== 'primes_too_close') throw e;
+    } finally {
+      // The page's copies of the secret primes (the worker wipes its own).
+      for (const prime of primes) prime.fill(0);
+    }
+  }
+}
+
+async function generateWithRust(algorithm, outerPhase) {
+  // Both workers report 'generating': pass each phase on once.
+  let last = null;
+  const phase = (p) => {
+    if (p !== last) outerPhase((last = p));
+  };
   phase('loading');
   const module = await loadModule();
   const bits = algorithm.bits ?? 0;
   let result;
   if (typeof Worker === 'function') {
     try {
-      result = await new Promise((resolve, reject) => {
-        const id = nextJob++;
-        jobs.set(id, { resolve, reject, phase });
-        try {
-          getWorker().postMessage({ id, module, kind: algorithm.kind, bits });
-        } catch (e) {
-          // e.g. SecurityError when a CSP forbids workers
-          jobs.delete(id);
-          worker = null;
-          reject(new KeygenError('worker_failed', `cannot start the key generation worker: ${e && e.message}`));
-        }
-      });
+      result = twoWorkers(algorithm)
+        ? await rsaOnTwoWorkers(module, bits, phase)
+        : await runInWorker(0, { op: 'generate', module, kind: algorithm.kind, bits }, phase);
     } catch (e) {
       if (!(e instanceof KeygenError) || e.code !== 'worker_failed') throw e;
-      result = null; // the worker could not start: generate on this thread instead
+      result = null; // a worker could not start: generate on this thread instead
     }
   }
   if (!result) {

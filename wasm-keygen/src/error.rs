@@ -34,6 +34,9 @@ pub enum KeygenError {
     Random,
     /// A cryptographic primitive failed where it should not (reported, never a panic).
     Crypto(String),
+    /// Two RSA primes too close to each other (|p - q| <= 2^(bits/2 - 100), FIPS 186-5
+    /// A.1.3): the caller generates new primes. Happens with probability about 2^-100.
+    PrimesTooClose,
 }
 
 impl KeygenError {
@@ -58,6 +61,7 @@ impl KeygenError {
             KeygenError::SubjectTooLong(_) => "subject_too_long",
             KeygenError::Random => "random",
             KeygenError::Crypto(_) => "crypto",
+            KeygenError::PrimesTooClose => "primes_too_close",
         }
     }
 
@@ -142,6 +146,9 @@ impl fmt::Display for KeygenError {
             KeygenError::SubjectTooLong(field) => write!(f, "subject {field} is too long"),
             KeygenError::Random => f.write_str("the system random number generator failed"),
             KeygenError::Crypto(why) => write!(f, "cryptographic operation failed: {why}"),
+            KeygenError::PrimesTooClose => {
+                f.write_str("the two RSA primes are too close to each other; generate new ones")
+            }
         }
     }
 }
@@ -173,6 +180,7 @@ mod tests {
             KeygenError::SubjectTooLong("o"),
             KeygenError::Random,
             KeygenError::Crypto("x".into()),
+            KeygenError::PrimesTooClose,
         ];
         let mut codes: Vec<_> = all.iter().map(KeygenError::code).collect();
         assert!(

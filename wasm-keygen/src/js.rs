@@ -50,6 +50,23 @@ pub fn generate_key_pair(kind: &str, bits: u32) -> Result<Object, JsValue> {
     object(&[("pkcs8", bytes(&key.pkcs8)), ("spki", bytes(&key.spki))])
 }
 
+/// One prime (big-endian bytes) for an RSA key of `bits` bits: `js/worker.js` runs this in
+/// two workers at once and joins the results with `rsaKeyFromPrimes`.
+#[wasm_bindgen(js_name = generateRsaPrime)]
+pub fn generate_rsa_prime(bits: u32) -> Result<Uint8Array, JsValue> {
+    let p = crate::keygen::generate_rsa_prime(bits).map_err(to_js)?;
+    // The Zeroizing buffer is wiped when `p` drops; JavaScript wipes its copy after use.
+    Ok(Uint8Array::from(p.as_slice()))
+}
+
+/// `{ pkcs8, spki }` of the RSA key with primes `p` and `q`; an Error with code
+/// `primes_too_close` asks for two new primes.
+#[wasm_bindgen(js_name = rsaKeyFromPrimes)]
+pub fn rsa_key_from_primes(bits: u32, p: &[u8], q: &[u8]) -> Result<Object, JsValue> {
+    let key = crate::keygen::rsa_key_from_primes(bits, p, q).map_err(to_js)?;
+    object(&[("pkcs8", bytes(&key.pkcs8)), ("spki", bytes(&key.spki))])
+}
+
 /// Checks a PKCS#8 key (e.g. exported from WebCrypto) against the portal's rules and
 /// returns `{ kind, bits, spki }`.
 #[wasm_bindgen(js_name = inspectKey)]

@@ -1,6 +1,10 @@
 //! Key pairs: generation (RSA 2048/3072/4096, ECDSA P-256), loading from PKCS#8 (ours or
 //! WebCrypto's), the SubjectPublicKeyInfo, and SHA-256 signatures for the CSR.
 
+use std::num::NonZeroU32;
+
+use crypto_bigint::BoxedUint;
+use crypto_primes::{Flavor, hazmat::SmallFactorsSieve, is_prime};
 use getrandom::SysRng;
 use p256::elliptic_curve::Generate;
 use rsa::traits::PublicKeyParts;
@@ -73,6 +77,105 @@ pub fn generate(algorithm: KeyAlgorithm) -> Result<GeneratedKey, KeygenError> {
     };
     Ok(GeneratedKey {
         algorithm,
+        pkcs8: key.to_pkcs8()?,
+        spki: key.spki()?,
+    })
+}
+
+/// The public exponent of every RSA key made here (the only one `from_pkcs8` accepts).
+const RSA_E: u32 = 65_537;
+
+/// FIPS 186-5 A.1.3: |p - q| must exceed 2^(bits/2 - 100).
+const MIN_PRIME_DISTANCE_SHIFT: u32 = 100;
+
+/// One prime factor for an RSA key of `bits` bits with e = 65537, as big-endian bytes
+/// (`bits / 16` of them, wiped on drop).
+///
+/// The search is the one of `rsa::PrivateKey::new` (rsa 0.10, `generate_prime_with_rng`): a
+/// random odd start of `bits / 2` bits with the two top bits set, so that the product of two
+/// such primes has exactly `bits` bits, then crypto-primes' small-factor sieve and its
+/// Baillie-PSW test (Miller-Rabin base 2 + strong Lucas). In addition the prime has
+/// p mod e != 1, i.e. gcd(p - 1, e) = 1 (e is prime), which rsa only finds out after both
+/// primes are known. Generating the two primes separately lets JavaScript search them in
+/// parallel (two Web Workers); [`rsa_key_from_primes`] joins them.
+pub fn generate_rsa_prime(bits: u32) -> Result<Zeroizing<Vec<u8>>, KeygenError> {
+    check_rsa_bits(bits)?;
+    let half = bits / 2;
+    // `half` is 1024, 1536 or 2048 after the size check, so this never falls back.
+    let bit_length = NonZeroU32::new(half).ok_or(KeygenError::KeySize(bits))?;
+    let len = (half / 8) as usize;
+    loop {
+        let mut start = Zeroizing::new(vec![0u8; len]);
+        getrandom::fill(&mut start).map_err(|_| KeygenError::Random)?;
+        // Odd, top two bits set (rsa's `SetBits::TwoMsb`); `half` is a multiple of 8.
+        start[0] |= 0xc0;
+        start[len - 1] |= 1;
+        let start = BoxedUint::from_be_slice(&start, half)
+            .map_err(|_| KeygenError::Crypto("prime candidate encoding".into()))?;
+        let mut sieve = SmallFactorsSieve::new(start, bit_length, false)
+            .map_err(|_| KeygenError::Crypto("prime sieve".into()))?;
+        // The sieve stops at the end of the `half`-bit range; then start again elsewhere.
+        if let Some(prime) = sieve.find(|c| rem_e(c) != 1 && is_prime(Flavor::Any, c)) {
+            return Ok(Zeroizing::new(prime.to_be_bytes().into_vec()));
+        }
+    }
+}
+
+/// 2^(bits/2 - 100), the FIPS 186-5 bound on |p - q|, with the precision of a prime.
+fn distance_bound(bits: u32) -> Result<BoxedUint, KeygenError> {
+    let len = (bits / 16) as usize;
+    let exp = (bits / 2 - MIN_PRIME_DISTANCE_SHIFT) as usize;
+    let mut b = vec![0u8; len];
+    b[len - 1 - exp / 8] = 1 << (exp % 8);
+    BoxedUint::from_be_slice(&b, bits / 2)
+        .map_err(|_| KeygenError::Crypto("RSA prime distance bound".into()))
+}
+
+/// `x mod e`, from the big-endian bytes (only used to reject p = 1 mod e).
+fn rem_e(x: &BoxedUint) -> u64 {
+    let bytes = Zeroizing::new(x.to_be_bytes());
+    bytes
+        .iter()
+        .fold(0u64, |r, &b| ((r << 8) | u64::from(b)) % u64::from(RSA_E))
+}
+
+/// The RSA key (e = 65537) of two primes from [`generate_rsa_prime`] for the same `bits`.
+///
+/// Refuses primes of the wrong size or a modulus of the wrong size, and
+/// [`KeygenError::PrimesTooClose`] when |p - q| <= 2^(bits/2 - 100) (FIPS 186-5 A.1.3; the
+/// caller then generates two new primes). The private exponent is d = e^-1 mod
+/// lcm(p - 1, q - 1) (`rsa::PrivateKey::from_p_q`), which also validates the key. Like
+/// `from_p_q`, it does not test p and q for primality again: they must come from
+/// [`generate_rsa_prime`] (a re-test would add two full Baillie-PSW tests to the critical path).
+pub fn rsa_key_from_primes(bits: u32, p: &[u8], q: &[u8]) -> Result<GeneratedKey, KeygenError> {
+    check_rsa_bits(bits)?;
+    let half = bits / 2;
+    let parse = |b: &[u8]| -> Result<BoxedUint, KeygenError> {
+        let x = BoxedUint::from_be_slice(b, half)
+            .map_err(|_| KeygenError::Crypto("RSA prime of the wrong size".into()))?;
+        // Top two bits set: exactly `half` bits and n = p * q of exactly `bits` bits.
+        if x.bit_width() != half || !x.bit(half - 2).to_bool() {
+            return Err(KeygenError::Crypto("RSA prime of the wrong size".into()));
+        }
+        Ok(x)
+    };
+    let (p, q) = (parse(p)?, parse(q)?);
+    let diff = Zeroizing::new(if p > q {
+        p.wrapping_sub(&q)
+    } else {
+        q.wrapping_sub(&p)
+    });
+    if *diff <= distance_bound(bits)? {
+        return Err(KeygenError::PrimesTooClose);
+    }
+    let key = RsaPrivateKey::from_p_q(p, q, BoxedUint::from(RSA_E))
+        .map_err(|_| KeygenError::Crypto("RSA key from primes".into()))?;
+    let key = PrivateKey::Rsa(Box::new(key));
+    if key.algorithm() != (KeyAlgorithm::Rsa { bits }) {
+        return Err(KeygenError::Crypto("RSA modulus of the wrong size".into()));
+    }
+    Ok(GeneratedKey {
+        algorithm: KeyAlgorithm::Rsa { bits },
         pkcs8: key.to_pkcs8()?,
         spki: key.spki()?,
     })
@@ -182,6 +285,8 @@ fn rsa_bits(key: &RsaPublicKey) -> u32 {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crypto_bigint::ConcatenatingMul;
+    use rsa::traits::PrivateKeyParts;
     use std::sync::OnceLock;
 
     /// One RSA-2048 key shared by the tests of every module (generation is the slow part).
@@ -229,6 +334,131 @@ pub(crate) mod tests {
             let key = PrivateKey::from_pkcs8(&g.pkcs8).unwrap();
             assert_eq!(key.algorithm(), KeyAlgorithm::Rsa { bits });
         }
+    }
+
+    fn big(b: &[u8]) -> BoxedUint {
+        BoxedUint::from_be_slice_vartime(b)
+    }
+
+    /// The primes inside a generated PKCS#8 key, via the rsa crate's own decoder.
+    fn primes_of(g: &GeneratedKey) -> (BoxedUint, BoxedUint, BoxedUint) {
+        let PrivateKey::Rsa(k) = PrivateKey::from_pkcs8(&g.pkcs8).unwrap() else {
+            panic!("not an RSA key")
+        };
+        let n = BoxedUint::from_be_slice_vartime(&k.n_bytes());
+        let [p, q] = k.primes() else {
+            panic!("not two primes")
+        };
+        (n, p.as_ref().clone(), q.as_ref().clone())
+    }
+
+    #[test]
+    fn rsa_primes_have_the_properties_rsa_needs() {
+        for bits in RSA_SIZES {
+            let p = generate_rsa_prime(bits).unwrap();
+            let half = bits / 2;
+            assert_eq!(p.len() as u32, half / 8);
+            assert_eq!(p[0] & 0xc0, 0xc0, "top two bits set");
+            let x = big(&p);
+            assert_eq!(x.bit_width(), half);
+            assert!(is_prime(Flavor::Any, &x));
+            // gcd(p - 1, 65537) = 1 since 65537 is prime.
+            let r =
+                x.rem_limb(crypto_bigint::NonZero::new(crypto_bigint::Limb::from(RSA_E)).unwrap());
+            assert_ne!(r, crypto_bigint::Limb::ONE);
+            assert_ne!(*generate_rsa_prime(bits).unwrap(), *p, "fresh each time");
+        }
+        assert_eq!(
+            generate_rsa_prime(1024).err(),
+            Some(KeygenError::KeySize(1024))
+        );
+    }
+
+    #[test]
+    fn rsa_keys_from_two_primes_are_valid_and_hold_them() {
+        use rsa::signature::{Signer, Verifier};
+        for bits in RSA_SIZES {
+            let p = generate_rsa_prime(bits).unwrap();
+            let q = generate_rsa_prime(bits).unwrap();
+            let g = rsa_key_from_primes(bits, &p, &q).unwrap();
+            assert_eq!(g.algorithm, KeyAlgorithm::Rsa { bits });
+            let (n, kp, kq) = primes_of(&g);
+            assert_eq!(n, big(&p).concatenating_mul(&big(&q)));
+            assert_eq!(n.bit_width(), bits);
+            let mut want = [big(&p), big(&q)];
+            let mut got = [kp, kq];
+            want.sort();
+            got.sort();
+            assert_eq!(got, want);
+            let key = PrivateKey::from_pkcs8(&g.pkcs8).unwrap();
+            assert_eq!(key.spki().unwrap(), g.spki);
+            // The key signs and its public key verifies (d really is the inverse of e).
+            let PrivateKey::Rsa(k) = key else {
+                unreachable!()
+            };
+            let signer = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(*k.clone());
+            let sig = signer.sign(b"hello");
+            let vk =
+                rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(RsaPublicKey::from(k.as_ref()));
+            vk.verify(b"hello", &sig).unwrap();
+            assert!(vk.verify(b"hellO", &sig).is_err());
+        }
+    }
+
+    #[test]
+    fn rsa_key_from_primes_rejects_close_wrong_and_mismatched_primes() {
+        let p = generate_rsa_prime(2048).unwrap();
+        // p and the next prime above it: |p - q| is tiny.
+        let mut next = big(&p).wrapping_add(BoxedUint::from(2u32));
+        while !is_prime(Flavor::Any, &next) || rem_e(&next) == 1 {
+            next = next.wrapping_add(BoxedUint::from(2u32));
+        }
+        let q = next.to_be_bytes();
+        assert_eq!(
+            rsa_key_from_primes(2048, &p, &q).err(),
+            Some(KeygenError::PrimesTooClose)
+        );
+        assert_eq!(
+            rsa_key_from_primes(2048, &p, &p).err(),
+            Some(KeygenError::PrimesTooClose)
+        );
+        // At the FIPS bound: |p - q| = 2^924 is refused, 2^924 + 2 is not (it is not a prime
+        // here, so the rsa crate's checks decide the rest).
+        let bound = distance_bound(2048).unwrap();
+        assert_eq!(bound.bit_width(), 925);
+        let at = big(&p).wrapping_sub(&bound).to_be_bytes();
+        assert_eq!(
+            rsa_key_from_primes(2048, &p, &at).err(),
+            Some(KeygenError::PrimesTooClose)
+        );
+        let past = big(&p)
+            .wrapping_sub(&bound)
+            .wrapping_sub(BoxedUint::from(2u32))
+            .to_be_bytes();
+        assert_ne!(
+            rsa_key_from_primes(2048, &p, &past).err(),
+            Some(KeygenError::PrimesTooClose)
+        );
+        // A prime of another key size and one without the second top bit.
+        let other = generate_rsa_prime(3072).unwrap();
+        assert_eq!(
+            rsa_key_from_primes(2048, &p, &other)
+                .err()
+                .map(|e| e.code()),
+            Some("crypto")
+        );
+        let q = generate_rsa_prime(2048).unwrap();
+        let mut low = q.clone();
+        low[0] &= 0xbf;
+        assert_eq!(
+            rsa_key_from_primes(2048, &p, &low).err().map(|e| e.code()),
+            Some("crypto")
+        );
+        assert_eq!(
+            rsa_key_from_primes(1024, &p, &q).err(),
+            Some(KeygenError::KeySize(1024))
+        );
+        assert!(rsa_key_from_primes(2048, &p, &q).is_ok());
     }
 
     #[test]

@@ -22,6 +22,8 @@ mod js;
 pub use cert::{Certificate, certificate_to_der, certificate_to_pem};
 pub use csr::{Csr, Subject, build_csr};
 pub use error::KeygenError;
-pub use keygen::{GeneratedKey, KeyAlgorithm, PrivateKey, generate};
+pub use keygen::{
+    GeneratedKey, KeyAlgorithm, PrivateKey, generate, generate_rsa_prime, rsa_key_from_primes,
+};
 pub use pkcs12::{PfxRequest, Profile, build_pfx};
 pub use validate::{validate_file_name, validate_password};

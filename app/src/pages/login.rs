@@ -13,7 +13,6 @@ use crate::form::{FormCtl, TextField};
 use crate::i18n::{lang, pick, tr};
 use crate::route::{Route, navigate};
 use crate::session::use_session;
-use crate::widgets::Alert;
 use crate::widgets::ErrorBox;
 
 #[component]
@@ -149,29 +148,78 @@ fn OperatorLogin() -> impl IntoView {
     }
 }
 
-/// PIN of the MOEA business certificate card: 6-8 digits on today's cards; 4-12 accepted.
+/// PIN of the MOEA business certificate card: digits on most cards, but HiCOS cards also
+/// accept letters, so 4-12 ASCII letters or digits.
 fn pin_rule(pin: &str) -> Result<(), FieldCode> {
     if pin.is_empty() {
         Err(FieldCode::Required)
-    } else if (4..=12).contains(&pin.len()) && pin.bytes().all(|b| b.is_ascii_digit()) {
+    } else if (4..=12).contains(&pin.len()) && pin.bytes().all(|b| b.is_ascii_alphanumeric()) {
         Ok(())
     } else {
         Err(FieldCode::Format)
     }
 }
 
-fn card_message(e: &CardError) -> (String, String) {
-    match e {
+/// Where the portal explains how to get and run card-bridge (a server page, so that it
+/// can name this portal's origin and the operator's download location).
+pub const BRIDGE_DOWNLOAD_PATH: &str = "/downloads/card-bridge";
+
+/// A card problem to show under the form; `download` adds the link to the component's
+/// download page (when the component could not be reached).
+#[derive(Debug, Clone, PartialEq)]
+struct CardNotice {
+    zh: String,
+    en: String,
+    download: bool,
+}
+
+fn card_message(e: &CardError) -> CardNotice {
+    let (zh, en, download) = match e {
         CardError::PopupBlocked => (
             "瀏覽器封鎖了憑證元件視窗，請允許此網站開啟快顯視窗後再試。".into(),
             "The browser blocked the card component window; allow pop-ups for this site and try again.".into(),
+            false,
         ),
         CardError::NoComponent => (
             "無法連線到本機憑證元件（card-bridge 或 HiPKI 元件），請確認已安裝並執行。".into(),
             "Cannot reach the local card component (card-bridge or HiPKI); make sure it is installed and running.".into(),
+            true,
         ),
-        CardError::Refused(m) => (format!("IC 卡簽章失敗：{m}"), format!("The card refused to sign: {m}")),
-        CardError::Other(m) => (format!("IC 卡登入失敗：{m}"), format!("IC card login failed: {m}")),
+        CardError::Refused(m) => (format!("IC 卡簽章失敗：{m}"), format!("The card refused to sign: {m}"), false),
+        CardError::Other(m) => (format!("IC 卡登入失敗：{m}"), format!("IC card login failed: {m}"), false),
+    };
+    CardNotice { zh, en, download }
+}
+
+/// The portal refused the card (untrusted issuer, expired, no tax ID, ...): say that it is
+/// the certificate, with the server's reason, rather than the generic "wrong credentials".
+fn card_refused(e: &ApiError) -> Option<CardNotice> {
+    let ApiError::Http { status: 401, info, .. } = e else {
+        return None;
+    };
+    let why = info.message.trim_start_matches("card login failed: ");
+    Some(CardNotice {
+        zh: format!("本系統不接受此 IC 卡的憑證，無法登入：{why}"),
+        en: format!("The portal does not accept this card's certificate: {why}"),
+        download: false,
+    })
+}
+
+#[component]
+fn CardNoticeBox(notice: CardNotice) -> impl IntoView {
+    let lang = lang();
+    let CardNotice { zh, en, download } = notice;
+    view! {
+        <div class="error-box" role="alert">
+            <p>{move || pick(lang.get(), zh.clone(), en.clone())}</p>
+            {download.then(|| view! {
+                <p>
+                    <a href=BRIDGE_DOWNLOAD_PATH id="card-bridge-download" target="_blank" rel="noopener">
+                        {move || pick(lang.get(), "下載與執行說明：本機憑證元件 card-bridge", "How to download and run the card component (card-bridge)")}
+                    </a>
+                </p>
+            })}
+        </div>
     }
 }
 
@@ -182,7 +230,7 @@ fn CardLogin() -> impl IntoView {
     let pin = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<ApiError>);
-    let card_error = RwSignal::new(None::<(String, String)>);
+    let card_error = RwSignal::new(None::<CardNotice>);
     let ctl = FormCtl::new(move || {
         let mut e = Errors::default();
         if let Err(c) = pin_rule(&pin.get()) {
@@ -227,7 +275,10 @@ fn CardLogin() -> impl IntoView {
                             session.view.set(Some(s));
                             navigate(&Route::Applications);
                         }
-                        Err(e) => error.set(Some(e)),
+                        Err(e) => match card_refused(&e) {
+                            Some(n) => card_error.set(Some(n)),
+                            None => error.set(Some(e)),
+                        },
                     }
                 }
                 Err(e) => card_error.set(Some(card_message(&e))),
@@ -246,9 +297,9 @@ fn CardLogin() -> impl IntoView {
             <form on:submit=submit novalidate=true id="card-login-form">
                 <TextField ctl=ctl field="pin" zh="PIN 碼" en="PIN" value=pin required=true kind="password"
                     inputmode="numeric" maxlength=12 autocomplete="off"
-                    hint=("IC 卡的 PIN 碼（數字）", "The card's PIN (digits)") />
+                    hint=("IC 卡的 PIN 碼（4 至 12 個英數字）", "The card's PIN (4-12 letters or digits)") />
                 {move || error.get().map(|e| view! { <ErrorBox error=e /> })}
-                {move || card_error.get().map(|(zh, en)| view! { <Alert zh=zh en=en /> })}
+                {move || card_error.get().map(|n| view! { <CardNoticeBox notice=n /> })}
                 <button type="submit" class="primary" id="card-login-submit" disabled=move || busy.get()>
                     {move || if busy.get() { pick(lang.get(), "等待 IC 卡…", "Waiting for the card…") } else { pick(lang.get(), "IC 卡登入", "Log in with the card") }}
                 </button>

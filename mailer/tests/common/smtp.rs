@@ -67,7 +67,48 @@ pub enum TlsMode<'a> {
 pub struct SmtpServer {
     child: Child,
     pub port: u16,
+    /// aiosmtpd's stdout and stderr (the AUTH server also writes one line per AUTH attempt).
+    pub log_path: PathBuf,
 }
+
+/// An aiosmtpd that offers STARTTLS and requires it, then requires AUTH (PLAIN or LOGIN)
+/// with these credentials before it accepts mail.
+pub struct AuthSetup<'a> {
+    pub cert: &'a Path,
+    pub key: &'a Path,
+    pub username: &'a str,
+    pub password: &'a str,
+}
+
+/// `python -m aiosmtpd` has no AUTH options; this is the same server with an authenticator.
+/// Each attempt is logged as `AUTH <mechanism> ok|refused` (never the secret).
+const AUTH_SERVER_PY: &str = r#"
+import asyncio, os, ssl, sys
+from aiosmtpd.handlers import Mailbox
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+
+port, maildir, cert, key = sys.argv[1:5]
+user = os.environ["SMTP_TEST_USER"].encode()
+password = os.environ["SMTP_TEST_PASSWORD"].encode()
+ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+ctx.load_cert_chain(cert, key)
+
+def authenticator(server, session, envelope, mechanism, auth_data):
+    ok = (isinstance(auth_data, LoginPassword)
+          and auth_data.login == user and auth_data.password == password)
+    print("AUTH %s %s" % (mechanism, "ok" if ok else "refused"), flush=True)
+    # handled=False: aiosmtpd itself replies 535 on failure (handled=True would send nothing).
+    return AuthResult(success=ok, handled=False)
+
+loop = asyncio.new_event_loop()
+asyncio.set_event_loop(loop)
+handler = Mailbox(maildir)
+factory = lambda: SMTP(handler, tls_context=ctx, require_starttls=True, auth_required=True,
+                       auth_require_tls=True, authenticator=authenticator, loop=loop)
+loop.run_until_complete(loop.create_server(factory, "127.0.0.1", int(port)))
+print("listening", flush=True)
+loop.run_forever()
+"#;
 
 impl SmtpServer {
     pub async fn start(port: u16, maildir: &Path) -> SmtpServer {
@@ -75,8 +116,6 @@ impl SmtpServer {
     }
 
     pub async fn start_with(port: u16, maildir: &Path, tls: TlsMode<'_>) -> SmtpServer {
-        let log_path = maildir.with_extension(format!("smtpd-{port}.log"));
-        let log = std::fs::File::create(&log_path).unwrap();
         let mut cmd = Command::new(python());
         cmd.args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")]);
         match tls {
@@ -88,9 +127,30 @@ impl SmtpServer {
                 cmd.arg("--smtpscert").arg(cert).arg("--smtpskey").arg(key);
             }
         }
-        cmd.args(["-c", "aiosmtpd.handlers.Mailbox"])
+        cmd.args(["-c", "aiosmtpd.handlers.Mailbox"]).arg(maildir);
+        SmtpServer::spawn(cmd, port, maildir).await
+    }
+
+    /// STARTTLS required, then AUTH required (see [`AuthSetup`]).
+    pub async fn start_auth(port: u16, maildir: &Path, auth: AuthSetup<'_>) -> SmtpServer {
+        // The Mailbox handler expects the maildir to exist when started this way.
+        for sub in ["new", "cur", "tmp"] {
+            std::fs::create_dir_all(maildir.join(sub)).unwrap();
+        }
+        let mut cmd = Command::new(python());
+        cmd.args(["-c", AUTH_SERVER_PY, &port.to_string()])
             .arg(maildir)
-            .stdin(Stdio::null())
+            .arg(auth.cert)
+            .arg(auth.key)
+            .env("SMTP_TEST_USER", auth.username)
+            .env("SMTP_TEST_PASSWORD", auth.password);
+        SmtpServer::spawn(cmd, port, maildir).await
+    }
+
+    async fn spawn(mut cmd: Command, port: u16, maildir: &Path) -> SmtpServer {
+        let log_path = maildir.with_extension(format!("smtpd-{port}.log"));
+        let log = std::fs::File::create(&log_path).unwrap();
+        cmd.stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log);
         let mut child = cmd.spawn().unwrap();
@@ -104,7 +164,11 @@ impl SmtpServer {
                 .await
                 .is_ok()
             {
-                return SmtpServer { child, port };
+                return SmtpServer {
+                    child,
+                    port,
+                    log_path,
+                };
             }
             assert!(
                 Instant::now() < deadline,
@@ -112,6 +176,11 @@ impl SmtpServer {
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// What the server printed so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
     }
 
     pub fn stop(mut self) {

@@ -73,6 +73,7 @@ pub fn router(state: AppState) -> Router {
         .route("/ca.cer", get(public::ca_cer))
         .route("/ca.pem", get(public::ca_pem))
         .route("/crl/ca.crl", get(public::crl))
+        .route("/downloads/card-bridge", get(public::card_bridge_download))
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(JSON_LIMIT))

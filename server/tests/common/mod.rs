@@ -20,6 +20,15 @@ use sqlx::Connection as _;
 use tempfile::TempDir;
 use tokio::sync::oneshot;
 
+// SMTP for the mail tests: the mailer's own aiosmtpd harness, Maildir reader and test PKI,
+// shared by path so both crates test against the same servers.
+#[path = "../../../mailer/tests/common/maildir.rs"]
+pub mod maildir;
+#[path = "../../../mailer/tests/common/pki.rs"]
+pub mod pki;
+#[path = "../../../mailer/tests/common/smtp.rs"]
+pub mod smtp;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -143,6 +152,8 @@ pub struct TestServer {
     pub state: AppState,
     pub clock: Arc<ShiftedClock>,
     pub dir: TempDir,
+    /// What the server was built with (after `tweak`), for [`TestServer::restart`].
+    pub config: Config,
     shutdown: Option<oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<()>>,
     // Declared last: dropped after the server stopped using it.
@@ -186,7 +197,18 @@ impl TestServer {
         config.auth.absolute_timeout_hours = 90 * 24;
         tweak(&mut config);
         let clock = Arc::new(ShiftedClock::default());
-        let built = server::build(config, clock.clone()).await.unwrap();
+        Self::launch(listener, config, clock, dir, pg).await
+    }
+
+    async fn launch(
+        listener: tokio::net::TcpListener,
+        config: Config,
+        clock: Arc<ShiftedClock>,
+        dir: TempDir,
+        pg: Option<PgDb>,
+    ) -> TestServer {
+        let addr = listener.local_addr().unwrap();
+        let built = server::build(config.clone(), clock.clone()).await.unwrap();
         let state = built.state.clone();
         let (tx, rx) = oneshot::channel::<()>();
         let handle = tokio::spawn(async move {
@@ -201,10 +223,30 @@ impl TestServer {
             state,
             clock,
             dir,
+            config,
             shutdown: Some(tx),
             handle: Some(handle),
             pg,
         }
+    }
+
+    /// Stop this server (as `stop` does, background jobs included) and start a new one on
+    /// the same database, data directory, CA, address and clock, as after a process restart.
+    /// Clients made before keep working (sessions are in the database).
+    pub async fn restart(mut self) -> TestServer {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(h) = self.handle.take() {
+            let _ = h.await;
+        }
+        self.state.svc.db.pool.close().await;
+        let listener = tokio::net::TcpListener::bind(self.config.bind)
+            .await
+            .unwrap();
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
+        let pg = self.pg.take();
+        Self::launch(listener, self.config.clone(), self.clock.clone(), dir, pg).await
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -29,11 +29,13 @@ const server = await startServer({ '/': DIST });
 const browser = await launchBrowser();
 const results = {};
 let chromiumVersion;
+let hardwareConcurrency;
 try {
   chromiumVersion = browser.version();
   const context = await browser.newContext();
   const { page, problems } = await openPage(context, `${server.url}/bench/`);
   await page.waitForFunction(() => window.benchReady === true);
+  hardwareConcurrency = await page.evaluate(() => navigator.hardwareConcurrency);
   const plan = [
     ['init', 1],
     ['rustFirstKey', 1],
@@ -41,6 +43,7 @@ try {
     ['webcryptoGenerateExport', RUNS],
     ['moduleWebcrypto', RUNS],
     ['moduleRust', RUNS],
+    ['rustTwoVsOneWorker', RUNS],
     ['moduleRustP256', RUNS],
     ['forgePureJs', RUNS],
     ['csr', RUNS],
@@ -51,8 +54,12 @@ try {
   ];
   for (const [name, n] of plan) {
     const times = await page.evaluate(([name, n]) => window.bench.run(name, n), [name, n]);
-    results[name] = stats(times);
-    console.error(`${name.padEnd(24)} median ${results[name].median.toFixed(1)} ms  p90 ${results[name].p90.toFixed(1)} ms  (${n} runs)`);
+    // rustTwoVsOneWorker gives two series (interleaved runs).
+    const series = name === 'rustTwoVsOneWorker' ? { rustTwo: times[0], rustOne: times[1] } : { [name]: times };
+    for (const [key, t] of Object.entries(series)) {
+      results[key] = stats(t);
+      console.error(`${key.padEnd(24)} median ${results[key].median.toFixed(1)} ms  p90 ${results[key].p90.toFixed(1)} ms  (${n} runs)`);
+    }
   }
   if (problems.length) throw new Error(`page problems: ${problems.join('; ')}`);
   const violations = await page.evaluate(() => window.cspViolations ?? []);
@@ -87,13 +94,19 @@ ${COMMAND}
 Headless Chromium ${chromiumVersion} (Debian \`/usr/bin/chromium\`), ${os.cpus().length} cores (${cpu}),
 one browser run, ${RUNS} runs per row after 2 warm-up runs, times in ms (\`performance.now()\`, so 0.1 ms resolution).
 RSA key generation time is random (prime search): look at median and p90.
+With \`navigator.hardwareConcurrency\` ≥ 2 (here ${hardwareConcurrency}) the Rust path searches primes in two
+workers and keeps the first two found; the interleaved rows alternate two workers and one
+worker run by run, so that other load on the machine hits both alike (one worker / two
+workers: ${ratio('rustOne', 'rustTwo')}×).
 
 | RSA-2048 key generation | runs | median | p90 |
 |---|---|---|---|
 ${row('WebCrypto `generateKey` alone', results.webcryptoGenerateOnly)}
 ${row('WebCrypto `generateKey` + `exportKey(pkcs8)` (baseline)', results.webcryptoGenerateExport)}
 ${row('this module, `backend: webcrypto` (generate + export pkcs8 + spki)', results.moduleWebcrypto)}
-${row('this module, `backend: rust` (wasm in a worker, warm)', results.moduleRust)}
+${row('this module, `backend: rust` (wasm in two workers, warm)', results.moduleRust)}
+${row('… `backend: rust`, two workers, interleaved with the next row', results.rustTwo)}
+${row('… `backend: rust`, one worker (`hardwareConcurrency` = 1), interleaved', results.rustOne)}
 ${row('node-forge 1.4.3 pure JS (`usePureJavaScript = true`, main thread)', results.forgePureJs)}
 
 | other steps | runs | median | p90 |

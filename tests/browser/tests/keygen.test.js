@@ -102,8 +102,9 @@ function checkPfx(pfx, leafPem, profile) {
   assert.ok(!ca.inspectPfx(pfx, 'wrong1', leafPem).ok, 'a wrong password must fail');
 }
 
-async function fullFlow(algorithm, backend) {
-  const { ctx, page, problems } = await keygenPage();
+/** `context`: a prepared browser context; `inspect(page)`: more checks before it closes. */
+async function fullFlow(algorithm, backend, { context, inspect } = {}) {
+  const { ctx, page, problems } = await keygenPage(context);
   try {
     const g = await generateInPage(page, algorithm, backend);
     assert.equal(g.backend, backend);
@@ -113,6 +114,7 @@ async function fullFlow(algorithm, backend) {
     for (const profile of ['compatible', 'modern']) {
       checkPfx(await pfxInPage(page, leaf, ca.chainPem, profile), leaf, profile);
     }
+    await inspect?.(page);
     await assertClean(page, problems);
     return g;
   } finally {
@@ -132,6 +134,58 @@ test('webcrypto backend: ECDSA P-256', async () => {
 test('rust backend (worker): RSA-2048 key, CSR and both PFX profiles open in openssl', async () => {
   const g = await fullFlow({ kind: 'rsa' }, 'rust');
   assert.deepEqual(g.phases, ['loading', 'generating', 'done']);
+});
+
+/**
+ * A context whose page reports `cores` as navigator.hardwareConcurrency and records the
+ * workers it starts and which of them get prime searches (window.workerLog).
+ */
+async function contextWithCores(cores) {
+  const ctx = await browser.newContext();
+  await ctx.addInitScript((cores) => {
+    Object.defineProperty(Navigator.prototype, 'hardwareConcurrency', { get: () => cores });
+    const started = [];
+    const searching = new Set();
+    const inFlight = new Map();
+    let maxInFlight = 0;
+    window.workerLog = () => ({ started: started.length, searching: searching.size, maxInFlight });
+    window.Worker = class extends window.Worker {
+      constructor(...args) {
+        super(...args);
+        started.push(this);
+        this.addEventListener('message', (ev) => {
+          if (ev.data?.type !== 'phase') inFlight.delete(ev.data?.id);
+        });
+      }
+      postMessage(msg, ...rest) {
+        if (msg?.op === 'prime') {
+          searching.add(this);
+          inFlight.set(msg.id, this);
+          maxInFlight = Math.max(maxInFlight, new Set(inFlight.values()).size);
+        }
+        return super.postMessage(msg, ...rest);
+      }
+    };
+  }, cores);
+  return ctx;
+}
+
+test('rust backend: RSA primes are searched in two workers at once with 2+ cores, one worker otherwise', async () => {
+  for (const [cores, want] of [
+    [4, { searching: 2, maxInFlight: 2 }],
+    [1, { started: 1, searching: 0, maxInFlight: 0 }],
+  ]) {
+    let log;
+    // fullFlow checks the CSR signature and both PFX profiles with openssl.
+    const g = await fullFlow({ kind: 'rsa' }, 'rust', {
+      context: await contextWithCores(cores),
+      inspect: async (page) => {
+        log = await page.evaluate(() => window.workerLog());
+      },
+    });
+    assert.deepEqual(g.phases, ['loading', 'generating', 'done'], `${cores} cores`);
+    for (const [k, v] of Object.entries(want)) assert.equal(log[k], v, `${cores} cores: ${JSON.stringify(log)}`);
+  }
 });
 
 test('rust backend (worker): ECDSA P-256', async () => {
@@ -422,10 +476,13 @@ test('without workers (CSP worker-src none) the Rust backend runs on the page', 
   try {
     const { page, problems } = await openPage(ctx, `${noWorkers.url}/test/keygen/`);
     await page.waitForFunction(() => window.keygenReady === true);
-    const g = await generateInPage(page, { kind: 'ec-p256' }, 'rust');
-    assert.equal(g.backend, 'rust');
-    assert.deepEqual(g.phases, ['loading', 'generating', 'done']);
-    assert.match(ca.verifyCsr(g.csrPem), /verify OK/);
+    // P-256 (one-worker path) and RSA (two-worker path on 2+ cores) fall back to the page.
+    for (const algorithm of [{ kind: 'ec-p256' }, { kind: 'rsa' }]) {
+      const g = await generateInPage(page, algorithm, 'rust');
+      assert.equal(g.backend, 'rust');
+      assert.deepEqual(g.phases, ['loading', 'generating', 'done']);
+      assert.match(ca.verifyCsr(g.csrPem), /verify OK/);
+    }
     // The blocked worker is the only complaint.
     const violations = await page.evaluate(() => window.cspViolations);
     assert.ok(violations.length >= 1 && violations.every((v) => v.startsWith('worker-src')), violations.join());

@@ -69,7 +69,8 @@ async function waitHealthy(url, child, log) {
   throw new Error(`portal did not answer /healthz within 60 s:\n${log.join('')}`);
 }
 
-export async function startPortal() {
+/** `env`: extra `PORTAL_*` variables over the defaults above (e.g. dev login off). */
+export async function startPortal({ env: extraEnv = {} } = {}) {
   if (process.env.PORTAL_URL) {
     return {
       url: process.env.PORTAL_URL.replace(/\/$/, ''),
@@ -83,7 +84,7 @@ export async function startPortal() {
   const bin = buildServer();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'portal-journey-'));
   const port = await freePort();
-  const env = serverEnv(dataDir, port);
+  const env = { ...serverEnv(dataDir, port), ...extraEnv };
   const add = spawnSync(bin, ['operator', 'add', '--username', OPERATOR.username], {
     env, input: `${OPERATOR.password}\n`, encoding: 'utf8',
   });

@@ -267,8 +267,8 @@ test('IC-card login: the local component\'s popup signs the server\'s challenge'
     await page.click('#card-login-submit');
     await page.waitForSelector('#card-login-form .error-box');
     assert.match(await page.textContent('#card-login-form .error-box'), /PIN碼錯誤/);
-    // A PIN that is not digits never reaches the component.
-    await page.fill('#f-pin', '12ab');
+    // A PIN with other characters than letters and digits never reaches the component.
+    await page.fill('#f-pin', '12 ab!');
     await page.click('#card-login-submit');
     assert.equal(await errorOf(page, 'f-pin'), '格式錯誤');
     assert.equal(bridge.requests.length, 1);
