@@ -7,8 +7,14 @@ use anyhow::{Context, Result, bail};
 
 /// The workspace root (this crate lives in `<root>/xtask`).
 pub fn root() -> PathBuf {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest.parent().unwrap_or(manifest).to_path_buf()
+    // `cargo run` sets CARGO_MANIFEST_DIR at run time too. Prefer it over the compile-time
+    // value: cargo reuses this binary for another checkout of the same workspace sharing the
+    // target directory (paths are relative in its fingerprints), and that must not send the
+    // build to the first checkout.
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest.parent().map(Path::to_path_buf).unwrap_or(manifest)
 }
 
 /// The cargo running us (`$CARGO`), so toolchain overrides carry over.
