@@ -86,6 +86,13 @@ impl ApiError {
             "validation_failed" => "Please correct the marked fields",
             "rate_limited" if zh => "嘗試次數過多，請稍後再試",
             "rate_limited" => "Too many attempts; please wait and try again",
+            "idempotency_key_reused" if zh => {
+                "此頁面已送出過一份內容不同的申請，請先至申請紀錄查看；如需再申請，請重新開啟申請頁"
+            }
+            "idempotency_key_reused" => {
+                "This page already submitted an application with different data; check your \
+                 applications, and open the application page again to apply once more"
+            }
             "too_large" if zh => "檔案過大",
             "too_large" => "The file is too large",
             "network" if zh => "無法連線到伺服器，請檢查網路後再試",
@@ -125,7 +132,13 @@ enum Kind {
     Login,
 }
 
-async fn send(method: &str, path: &str, body: Body, kind: Kind) -> Result<(u16, String), ApiError> {
+async fn send(
+    method: &str,
+    path: &str,
+    body: Body,
+    kind: Kind,
+    extra: &[(&str, &str)],
+) -> Result<(u16, String), ApiError> {
     let init = RequestInit::new();
     init.set_method(method);
     init.set_credentials(RequestCredentials::SameOrigin);
@@ -150,6 +163,9 @@ async fn send(method: &str, path: &str, body: Body, kind: Kind) -> Result<(u16, 
         if let Some(token) = csrf() {
             h("X-CSRF-Token", &token)?;
         }
+    }
+    for (k, v) in extra {
+        h(k, v)?;
     }
     init.set_headers(&headers);
     let window = leptos::prelude::window();
@@ -208,17 +224,17 @@ fn encode<T: Serialize>(v: &T) -> Result<String, ApiError> {
 }
 
 async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
-    let (_, text) = send("GET", path, Body::None, Kind::Normal).await?;
+    let (_, text) = send("GET", path, Body::None, Kind::Normal, &[]).await?;
     decode(&text)
 }
 
 async fn post<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<T, ApiError> {
-    let (_, text) = send("POST", path, Body::Json(encode(body)?), Kind::Normal).await?;
+    let (_, text) = send("POST", path, Body::Json(encode(body)?), Kind::Normal, &[]).await?;
     decode(&text)
 }
 
 async fn login<B: Serialize>(path: &str, body: &B) -> Result<SessionView, ApiError> {
-    let (_, text) = send("POST", path, Body::Json(encode(body)?), Kind::Login).await?;
+    let (_, text) = send("POST", path, Body::Json(encode(body)?), Kind::Login, &[]).await?;
     let s: SessionView = decode(&text)?;
     set_csrf(Some(s.csrf_token.clone()));
     Ok(s)
@@ -278,7 +294,14 @@ pub async fn operator_login(req: &OperatorLoginRequest) -> Result<SessionView, A
 }
 
 pub async fn card_challenge() -> Result<CardChallenge, ApiError> {
-    let (_, text) = send("POST", "/api/auth/card/challenge", Body::None, Kind::Login).await?;
+    let (_, text) = send(
+        "POST",
+        "/api/auth/card/challenge",
+        Body::None,
+        Kind::Login,
+        &[],
+    )
+    .await?;
     decode(&text)
 }
 
@@ -287,7 +310,7 @@ pub async fn card_login(req: &CardLoginRequest) -> Result<SessionView, ApiError>
 }
 
 pub async fn logout() -> Result<(), ApiError> {
-    let r = send("POST", "/api/auth/logout", Body::None, Kind::Normal).await;
+    let r = send("POST", "/api/auth/logout", Body::None, Kind::Normal, &[]).await;
     set_csrf(None);
     r.map(|_| ())
 }
@@ -302,8 +325,34 @@ pub async fn application(serial: &str) -> Result<ApplicationView, ApiError> {
     get(&format!("/api/applications/{}", seg(serial))).await
 }
 
-pub async fn apply(form: &ApplicationForm) -> Result<ApplicationView, ApiError> {
-    post("/api/applications", form).await
+/// `request_key` (from [`new_request_key`], one per opened form) makes a resend after a lost
+/// answer return the application already made instead of a second one.
+pub async fn apply(form: &ApplicationForm, request_key: &str) -> Result<ApplicationView, ApiError> {
+    let (_, text) = send(
+        "POST",
+        "/api/applications",
+        Body::Json(encode(form)?),
+        Kind::Normal,
+        &[("Idempotency-Key", request_key)],
+    )
+    .await?;
+    decode(&text)
+}
+
+/// A fresh `Idempotency-Key`: 128 random bits as hex.
+pub fn new_request_key() -> String {
+    let mut b = [0u8; 16];
+    let filled = leptos::prelude::window()
+        .crypto()
+        .and_then(|c| c.get_random_values_with_u8_array(&mut b))
+        .is_ok();
+    if !filled {
+        // The key only has to be unique within the company, not secret.
+        for x in &mut b {
+            *x = (js_sys::Math::random() * 256.0) as u8;
+        }
+    }
+    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 pub async fn submit_csr(serial: &str, csr_pem: String) -> Result<IssuedCertificate, ApiError> {
@@ -332,7 +381,7 @@ pub async fn register(req: &RegistrationRequest) -> Result<RegistrationView, Api
 
 /// The CA certificate (PEM), for a chain the server did not send.
 pub async fn ca_pem() -> Result<String, ApiError> {
-    let (_, text) = send("GET", "/ca.pem", Body::None, Kind::Normal).await?;
+    let (_, text) = send("GET", "/ca.pem", Body::None, Kind::Normal, &[]).await?;
     Ok(text)
 }
 
@@ -353,6 +402,7 @@ pub async fn import_reconciliation(csv: String) -> Result<ImportReport, ApiError
         "/api/admin/reconciliation",
         Body::Csv(csv),
         Kind::Normal,
+        &[],
     )
     .await
     {

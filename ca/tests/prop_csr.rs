@@ -77,7 +77,10 @@ fn check_any_csr(der: &[u8]) -> Result<KeyInfo, CsrError> {
                 allow_ec_p256: false,
                 ..profile()
             };
-            assert!(ca.check_csr(&no_ec, der).is_err(), "P-256 with allow_ec_p256=false");
+            assert!(
+                ca.check_csr(&no_ec, der).is_err(),
+                "P-256 with allow_ec_p256=false"
+            );
         }
     }
     let now = datetime!(2026-01-01 00:00 UTC);
@@ -114,7 +117,10 @@ fn csr_seeds_get_the_expected_verdicts() {
         match name.as_str() {
             _ if expected_ok => assert!(verdict.is_ok(), "{name}: {verdict:?}"),
             n if n.contains("sha1") => {
-                assert!(matches!(verdict, Err(CsrError::Algorithm(_))), "{name}: {verdict:?}")
+                assert!(
+                    matches!(verdict, Err(CsrError::Algorithm(_))),
+                    "{name}: {verdict:?}"
+                )
             }
             n if n.contains("rsa1024") => {
                 assert_eq!(verdict, Err(CsrError::KeySize(1024)), "{name}")
@@ -142,7 +148,11 @@ fn pem_seeds_decode_to_the_der_seeds() {
             let _ = decoded.map(|d| check_any_csr(&d));
             continue;
         };
-        let der = &ders.iter().find(|(n, _)| *n == format!("{stem}.der")).unwrap().1;
+        let der = &ders
+            .iter()
+            .find(|(n, _)| *n == format!("{stem}.der"))
+            .unwrap()
+            .1;
         assert_eq!(decoded.as_ref(), Ok(der), "{name}");
     }
 }
@@ -182,7 +192,10 @@ fn mutate(mut data: Vec<u8>, edits: &[(prop::sample::Index, u8, u8)]) -> Vec<u8>
 }
 
 fn edits() -> impl Strategy<Value = Vec<(prop::sample::Index, u8, u8)>> {
-    prop::collection::vec((any::<prop::sample::Index>(), any::<u8>(), any::<u8>()), 1..6)
+    prop::collection::vec(
+        (any::<prop::sample::Index>(), any::<u8>(), any::<u8>()),
+        1..6,
+    )
 }
 
 proptest! {

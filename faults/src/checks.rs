@@ -15,12 +15,13 @@ fn inv<'a>(invs: &'a mut Invariants, name: &'static str) -> &'a mut Invariant {
     invs.entry(name).or_insert_with(|| Invariant::new(name))
 }
 
-const ONE_CERT: &str = INVARIANTS[0];
-const SERIALS: &str = INVARIANTS[1];
-const AUDIT: &str = INVARIANTS[2];
-const MAIL: &str = INVARIANTS[3];
-const PAYMENTS: &str = INVARIANTS[4];
-const CLIENTS: &str = INVARIANTS[5];
+const ONE_APP: &str = INVARIANTS[0];
+const ONE_CERT: &str = INVARIANTS[1];
+const SERIALS: &str = INVARIANTS[2];
+const AUDIT: &str = INVARIANTS[3];
+const MAIL: &str = INVARIANTS[4];
+const PAYMENTS: &str = INVARIANTS[5];
+const CLIENTS: &str = INVARIANTS[6];
 
 struct AppState {
     status: String,
@@ -108,6 +109,46 @@ pub async fn check_all(run: &Run, invs: &mut Invariants) -> Result<()> {
     let apps = applications(run).await?;
     let certs = certificates(run).await?;
 
+    // Creation retried across kills: each harness company applied once (one key), so it has
+    // exactly one application, recorded under one key, the one its client was answered with.
+    {
+        let rows = sqlx::query(
+            "SELECT a.tax_id, a.serial, \
+             (SELECT COUNT(*) FROM application_requests r WHERE r.application_id = a.id) AS n_keys \
+             FROM applications a",
+        )
+        .fetch_all(&run.db)
+        .await?;
+        let mut by_company: HashMap<String, Vec<(String, i64)>> = HashMap::new();
+        for r in rows {
+            by_company
+                .entry(r.try_get("tax_id")?)
+                .or_default()
+                .push((r.try_get("serial")?, r.try_get("n_keys")?));
+        }
+        let i = inv(invs, ONE_APP);
+        for app in &run.apps {
+            i.checked += 1;
+            let found = by_company
+                .get(&app.tax_id)
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
+            match found {
+                [(serial, 1)] if *serial == app.app_serial => {}
+                [(serial, keys)] => i.fail(format!(
+                    "{}: application {serial} under {keys} key(s), client was answered {}",
+                    app.tax_id, app.app_serial
+                )),
+                many => i.fail(format!(
+                    "{}: {} applications for one key ({:?})",
+                    app.tax_id,
+                    many.len(),
+                    many.iter().map(|(s, _)| s.as_str()).collect::<Vec<_>>()
+                )),
+            }
+        }
+    }
+
     // One certificate per application, stored whole, only for completed applications.
     let mut cert_of: HashMap<&str, Vec<(&str, bool)>> = HashMap::new();
     for (app, serial, has_der) in &certs {
@@ -183,6 +224,8 @@ pub async fn check_all(run: &Run, invs: &mut Invariants) -> Result<()> {
         for e in &observed.client_errors {
             if e.starts_with("reconciliation") {
                 inv(invs, PAYMENTS).fail(e.clone());
+            } else if e.starts_with("creation") {
+                inv(invs, ONE_APP).fail(e.clone());
             } else {
                 inv(invs, CLIENTS).fail(e.clone());
             }
@@ -310,7 +353,8 @@ pub async fn check_all(run: &Run, invs: &mut Invariants) -> Result<()> {
                 }
             }
         }
-        let crashes = run.faults.kills_issuance
+        let crashes = run.faults.kills_creation
+            + run.faults.kills_issuance
             + run.faults.kills_reconciliation
             + run.faults.smtp_outages
             + run.faults.drain_restarts;

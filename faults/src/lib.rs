@@ -4,9 +4,10 @@
 //! with an aiosmtpd SMTP sink, drives applicants through the JSON API (dev login, apply, bank
 //! reconciliation CSV, CSR submit) and injects faults:
 //!
-//! * SIGKILL of the server at a random moment while concurrent CSR submits are in flight,
-//!   and while bank reconciliation CSV imports are in flight; the server is restarted and
-//!   clients retry until they get an answer;
+//! * SIGKILL of the server at a random moment while applications are being created (each
+//!   client retries with its own `Idempotency-Key`), while concurrent CSR submits are in
+//!   flight, and while bank reconciliation CSV imports are in flight; the server is restarted
+//!   and clients retry until they get an answer;
 //! * the SMTP server killed while applications (and their mails) are created, then back;
 //! * PostgreSQL: every server connection terminated (`pg_terminate_backend`) during imports
 //!   and issuance. On SQLite the database lives in the server process, so the kills cover it.
@@ -39,7 +40,8 @@ pub use report::{BackendReport, FaultCounts, Invariant, Report, Totals};
 use procs::{PgDb, Portal, Smtp};
 
 /// What is checked after every round, in report order.
-pub const INVARIANTS: [&str; 6] = [
+pub const INVARIANTS: [&str; 7] = [
+    "one application per idempotency key",
     "one certificate per application",
     "certificate serials unique",
     "audit log complete",
@@ -231,6 +233,18 @@ impl Api {
         Self::finish(r).await
     }
 
+    async fn post_json_with_key(&self, path: &str, body: &serde_json::Value, key: &str) -> Answer {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("X-CSRF-Token", &self.csrf)
+            .header("Idempotency-Key", key)
+            .json(body)
+            .send()
+            .await;
+        Self::finish(r).await
+    }
+
     async fn post_csv(&self, path: &str, csv: &str) -> Answer {
         let r = self
             .http
@@ -273,6 +287,8 @@ pub(crate) struct Observed {
     pub no_answer: u64,
     pub server_errors: u64,
     pub retries: u64,
+    /// Creation retries answered 200 with the application an earlier, unanswered try made.
+    pub creation_replays: u64,
 }
 
 pub(crate) struct Run {
@@ -379,6 +395,7 @@ async fn run_backend(opts: &Options, backend: Backend, seed: u64) -> Result<Back
     faults.no_answer = observed.no_answer;
     faults.server_errors = observed.server_errors;
     faults.retries = observed.retries;
+    faults.creation_replays = observed.creation_replays;
     Ok(BackendReport {
         backend: backend.name(),
         rounds,
@@ -461,11 +478,12 @@ async fn round(
     let half = n_apps / 2;
     run.smtp.stop();
     run.faults.smtp_outages += 1;
-    create_applications(run, half).await?;
+    create_applications(run, half, false).await?;
     // Let the mail worker meet the dead SMTP server (it is woken after each commit).
     wait_for_failed_attempt(run, Duration::from_secs(8)).await;
     run.smtp.restart().await?;
-    create_applications(run, n_apps - half).await?;
+    // The second half with a kill while the creations are in flight.
+    create_applications(run, n_apps - half, true).await?;
 
     // B: bank reconciliation with a kill (and on PostgreSQL lost connections).
     reconcile_with_faults(run, first_new, invariants).await?;
@@ -479,54 +497,38 @@ async fn round(
     Ok(())
 }
 
-async fn create_applications(run: &mut Run, n: usize) -> Result<()> {
+/// `n` new applicants log in and apply, each retrying with its own `Idempotency-Key` until it
+/// gets an answer (201, or 200 when an earlier try it never heard back from had made the
+/// application). With `kill`, the server is SIGKILLed after a random number of them were
+/// answered and restarted.
+async fn create_applications(run: &mut Run, n: usize, kill: bool) -> Result<()> {
     let deadline = Instant::now() + Duration::from_secs(120);
+    let answered = Arc::new(AtomicUsize::new(0));
     let mut tasks = Vec::new();
     for _ in 0..n {
         let tax_id = next_tax_id(&mut run.next_tax_seq);
         let seq = run.next_tax_seq;
         let base = run.portal.base.clone();
         let observed = Arc::clone(&run.observed);
+        let answered = Arc::clone(&answered);
         tasks.push(tokio::spawn(async move {
-            let api = Api::login(&base, "applicant", &tax_id, deadline).await?;
-            let csr_pem = tokio::task::spawn_blocking({
-                let t = tax_id.clone();
-                move || csr_for(&t)
-            })
-            .await??;
-            let body = serde_json::to_value(form(seq))?;
-            loop {
-                match api.post_json("/api/applications", &body).await {
-                    Answer::Http(201, text) => {
-                        let v: ApplicationView = serde_json::from_str(&text)?;
-                        let bill = v
-                            .bill
-                            .ok_or_else(|| anyhow!("new application without a bill"))?;
-                        let app = Applicant {
-                            tax_id,
-                            api_slot: 0,
-                            app_serial: v.serial,
-                            bill_no: bill.bill_no,
-                            amount: bill.amount,
-                            csr_pem,
-                        };
-                        return Ok::<_, anyhow::Error>((api, app));
-                    }
-                    other => {
-                        note_retry(&observed, &other).await;
-                        if let Answer::Http(s, t) = &other
-                            && *s < 500
-                        {
-                            bail!("create application: {s} {t}");
-                        }
-                    }
-                }
-                if Instant::now() > deadline {
-                    bail!("create application: no success before the deadline");
-                }
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
+            let r = create_one(base, tax_id, seq, observed, deadline).await;
+            answered.fetch_add(1, Ordering::SeqCst);
+            r
         }));
+    }
+    if kill && n > 0 {
+        let wait_for = run.rng.below(n as u64) as usize;
+        let until = Instant::now() + Duration::from_secs(20);
+        while answered.load(Ordering::SeqCst) < wait_for && Instant::now() < until {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        let in_flight = tasks.iter().any(|t| !t.is_finished());
+        run.faults.kills_creation += 1;
+        if in_flight {
+            run.faults.kills_creation_in_flight += 1;
+        }
+        kill_and_restart(run).await?;
     }
     for t in tasks {
         let (api, mut app) = t.await??;
@@ -535,6 +537,70 @@ async fn create_applications(run: &mut Run, n: usize) -> Result<()> {
         run.apps.push(app);
     }
     Ok(())
+}
+
+async fn create_one(
+    base: String,
+    tax_id: String,
+    seq: u64,
+    observed: Arc<Mutex<Observed>>,
+    deadline: Instant,
+) -> Result<(Api, Applicant)> {
+    let api = Api::login(&base, "applicant", &tax_id, deadline).await?;
+    let csr_pem = tokio::task::spawn_blocking({
+        let t = tax_id.clone();
+        move || csr_for(&t)
+    })
+    .await??;
+    let body = serde_json::to_value(form(seq))?;
+    // One key per filled-in form, as the portal's apply page does.
+    let key = format!("faults-{tax_id}-{seq}");
+    let mut tries = 0u32;
+    loop {
+        tries += 1;
+        match api
+            .post_json_with_key("/api/applications", &body, &key)
+            .await
+        {
+            Answer::Http(status @ (200 | 201), text) => {
+                if status == 200 {
+                    let mut o = observed.lock().await;
+                    o.creation_replays += 1;
+                    if tries == 1 {
+                        // A key this client never sent before cannot have made anything.
+                        o.client_errors.push(format!(
+                            "creation for {tax_id}: the first try was answered as a replay"
+                        ));
+                    }
+                }
+                let v: ApplicationView = serde_json::from_str(&text)?;
+                let bill = v
+                    .bill
+                    .ok_or_else(|| anyhow!("new application without a bill"))?;
+                let app = Applicant {
+                    tax_id,
+                    api_slot: 0,
+                    app_serial: v.serial,
+                    bill_no: bill.bill_no,
+                    amount: bill.amount,
+                    csr_pem,
+                };
+                return Ok((api, app));
+            }
+            other => {
+                note_retry(&observed, &other).await;
+                if let Answer::Http(s, t) = &other
+                    && *s < 500
+                {
+                    bail!("create application: {s} {t}");
+                }
+            }
+        }
+        if Instant::now() > deadline {
+            bail!("create application: no success before the deadline");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 async fn note_retry(observed: &Mutex<Observed>, a: &Answer) {

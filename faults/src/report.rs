@@ -6,6 +6,11 @@ use std::time::Duration;
 
 #[derive(Debug, Clone, Default)]
 pub struct FaultCounts {
+    pub kills_creation: u64,
+    /// Kills that hit at least one application creation still waiting for its answer.
+    pub kills_creation_in_flight: u64,
+    /// Creation retries answered with the application an unanswered earlier try had made.
+    pub creation_replays: u64,
     pub kills_issuance: u64,
     /// Kills that hit at least one CSR submit still waiting for its answer.
     pub kills_issuance_in_flight: u64,
@@ -101,6 +106,11 @@ impl Report {
                 b.elapsed.as_secs_f64()
             );
             let _ = writeln!(s, "faults injected:");
+            let _ = writeln!(
+                s,
+                "  SIGKILL during creation          {:>5}  ({} with creations in flight; {} retries answered by the key)",
+                f.kills_creation, f.kills_creation_in_flight, f.creation_replays
+            );
             let _ = writeln!(
                 s,
                 "  SIGKILL during issuance          {:>5}  ({} with CSR submits in flight)",

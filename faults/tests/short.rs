@@ -1,5 +1,5 @@
 //! The short fault run CI keeps: one round per backend against the server's own `main.rs`
-//! (built here as `faults-portal`), at least one kill during issuance and one during bank
+//! (built here as `faults-portal`), at least one kill during creation, one during issuance and one during bank
 //! reconciliation, an SMTP outage and (PostgreSQL) terminated connections; zero invariant
 //! violations allowed.
 
@@ -17,6 +17,11 @@ async fn one_round_per_backend_keeps_every_invariant() {
     println!("{}", report.render());
     for b in &report.backends {
         assert_eq!(b.rounds, 1);
+        assert!(
+            b.faults.kills_creation >= 1,
+            "{}: no creation kill",
+            b.backend
+        );
         assert!(
             b.faults.kills_issuance >= 1,
             "{}: no issuance kill",

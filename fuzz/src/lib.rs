@@ -247,7 +247,7 @@ pub fn form_validate(data: &[u8]) {
 /// accepted amounts are whole numbers of at most 12 digits.
 pub fn csv_import(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
-    let lines = server::domain::reconciliation::parse(&text);
+    let lines = bank_csv::parse(&text);
     let total = text.lines().count();
     let mut last = 0;
     for l in &lines {

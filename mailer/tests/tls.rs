@@ -8,9 +8,9 @@ mod common;
 
 use std::path::Path;
 
+use common::pki::make_pki;
 use common::*;
 use mailer::{MailKind, OutboxState, SmtpSecurity, Worker, get_mail};
-use common::pki::make_pki;
 
 fn tls_transport(port: u16, security: SmtpSecurity, ca: Option<&Path>) -> mailer::MailTransport {
     let mut c = mailer::SmtpConfig::new("127.0.0.1", security, "noreply@portal.example.gov.tw");

@@ -6,7 +6,6 @@
 // A failed assertion is the finding; unwrapping in helpers is a test failure too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-
 use std::path::Path;
 
 use proptest::prelude::*;
@@ -73,7 +72,11 @@ fn check_form(form: &ApplicationForm) {
     if let Err(errors) = validate::application(form) {
         assert!(!errors.is_empty());
         for e in &errors {
-            assert!(FORM_FIELDS.contains(&e.field.as_str()), "unknown field {}", e.field);
+            assert!(
+                FORM_FIELDS.contains(&e.field.as_str()),
+                "unknown field {}",
+                e.field
+            );
             assert!(!e.message(Lang::ZhTw).is_empty());
             assert!(!e.message(Lang::En).is_empty());
         }
@@ -118,7 +121,9 @@ fn text() -> impl Strategy<Value = String> {
     ]
 }
 
-fn option_of<T: Clone + std::fmt::Debug + 'static>(all: &'static [T]) -> impl Strategy<Value = Option<T>> {
+fn option_of<T: Clone + std::fmt::Debug + 'static>(
+    all: &'static [T],
+) -> impl Strategy<Value = Option<T>> {
     prop::option::of(prop::sample::select(all))
 }
 

@@ -18,6 +18,7 @@ pub enum ApiError {
     NotFound(String),
     InvalidTransition(String),
     Conflict(String),
+    IdempotencyKeyReused,
     TooLarge,
     Validation(Vec<FieldError>),
     BadCsr(String),
@@ -36,7 +37,9 @@ impl ApiError {
             ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) | ApiError::Csrf(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::InvalidTransition(_) | ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::InvalidTransition(_)
+            | ApiError::Conflict(_)
+            | ApiError::IdempotencyKeyReused => StatusCode::CONFLICT,
             ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Validation(_)
             | ApiError::BadCsr(_)
@@ -57,6 +60,7 @@ impl ApiError {
             ApiError::NotFound(_) => "not_found",
             ApiError::InvalidTransition(_) => "invalid_transition",
             ApiError::Conflict(_) => "conflict",
+            ApiError::IdempotencyKeyReused => "idempotency_key_reused",
             ApiError::TooLarge => "too_large",
             ApiError::Validation(_) => "validation_failed",
             ApiError::BadCsr(_) => "bad_csr",
@@ -79,6 +83,11 @@ impl ApiError {
             | ApiError::BadCsr(m)
             | ApiError::BadCertificate(m)
             | ApiError::PaymentRejected(m) => m.clone(),
+            ApiError::IdempotencyKeyReused => {
+                "this Idempotency-Key already made an application from a different form; \
+                 see your applications before applying again"
+                    .into()
+            }
             ApiError::TooLarge => "the request body is too large".into(),
             ApiError::Validation(_) => "some fields are not valid".into(),
             ApiError::ImportRejected(r) => format!(
@@ -149,6 +158,7 @@ impl From<DomainError> for ApiError {
             DomainError::Forbidden(m) => ApiError::Forbidden(m.into()),
             DomainError::InvalidTransition(m) => ApiError::InvalidTransition(m),
             DomainError::Conflict(m) => ApiError::Conflict(m),
+            DomainError::IdempotencyKeyReused => ApiError::IdempotencyKeyReused,
             DomainError::Validation(f) => ApiError::Validation(f),
             DomainError::BadCsr(e) => ApiError::BadCsr(e.to_string()),
             DomainError::BadCertificate(m) => ApiError::BadCertificate(m),
@@ -191,6 +201,11 @@ mod tests {
                 "invalid_transition",
             ),
             (ApiError::Conflict("x".into()), 409, "conflict"),
+            (
+                ApiError::IdempotencyKeyReused,
+                409,
+                "idempotency_key_reused",
+            ),
             (ApiError::TooLarge, 413, "too_large"),
             (ApiError::Validation(vec![]), 422, "validation_failed"),
             (ApiError::BadCsr("x".into()), 422, "bad_csr"),
@@ -257,6 +272,9 @@ mod tests {
         let e: ApiError = DomainError::BadCsr(ca::CsrError::KeySize(1024)).into();
         assert_eq!(e.code(), "bad_csr");
         assert!(e.message(None).contains("1024"));
+        let e: ApiError = DomainError::IdempotencyKeyReused.into();
+        assert_eq!(e.code(), "idempotency_key_reused");
+        assert_eq!(e.status(), StatusCode::CONFLICT);
         let e: ApiError = DomainError::Internal("x".into()).into();
         assert_eq!(e.code(), "internal");
     }

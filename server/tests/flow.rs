@@ -915,3 +915,114 @@ async fn create_five(alice: &common::Client) -> Vec<String> {
     }
     out
 }
+
+/// `POST /api/applications` with `Idempotency-Key`: a retry after a lost answer returns the
+/// application the first request made (no second application, bill, audit row or mail).
+async fn idempotent_create(b: Backend) {
+    let srv = TestServer::start(b).await;
+    let alice = srv.applicant(common::TAX_ID).await;
+    let bob = srv.applicant(common::OTHER_TAX_ID).await;
+    let ops = srv.operator().await;
+    let send = |c: &common::Client, key: &str, form: &proto::api::ApplicationForm| {
+        let req = c
+            .http
+            .post(srv.url("/api/applications"))
+            .header("X-CSRF-Token", c.csrf.clone().unwrap())
+            .header("Idempotency-Key", key)
+            .json(form);
+        async move {
+            let r = req.send().await.unwrap();
+            let status = r.status().as_u16();
+            (status, r.json::<serde_json::Value>().await.unwrap())
+        }
+    };
+    let serial_of = |v: &serde_json::Value| v["serial"].as_str().unwrap().to_owned();
+    let rows = |sql: &'static str| count(&srv, sql);
+
+    let key = "3f2c9a1e-6b7d-4c1a-9e2f-5a6b7c8d9e0f";
+    let (s1, first) = send(&alice, key, &good_form()).await;
+    assert_eq!(s1, 201, "{first}");
+    let (s2, again) = send(&alice, key, &good_form()).await;
+    assert_eq!(s2, 200, "{again}");
+    assert_eq!(serial_of(&again), serial_of(&first));
+    assert_eq!(again["bill"]["bill_no"], first["bill"]["bill_no"]);
+    assert_eq!(rows("SELECT COUNT(*) FROM applications").await, 1);
+    assert_eq!(rows("SELECT COUNT(*) FROM bills").await, 1);
+    assert_eq!(
+        rows("SELECT COUNT(*) FROM audit_log WHERE action = 'application.submit'").await,
+        1
+    );
+    assert_eq!(rows("SELECT COUNT(*) FROM mail_outbox").await, 1);
+
+    // The replay shows the application as it is now, not as it was.
+    let bill_no = first["bill"]["bill_no"].as_str().unwrap().to_owned();
+    assert_eq!(ops.pay(&bill_no, 2000).await.status().as_u16(), 200);
+    let (s3, later) = send(&alice, key, &good_form()).await;
+    assert_eq!(s3, 200);
+    assert_eq!(later["status"], "20");
+
+    // Same key, different form: refused, nothing made.
+    let mut other = good_form();
+    other.contact.email = "someone.else@example.com.tw".into();
+    let (s4, v) = send(&alice, key, &other).await;
+    assert_eq!(s4, 409, "{v}");
+    assert_eq!(code(&v), "idempotency_key_reused");
+    assert_eq!(rows("SELECT COUNT(*) FROM applications").await, 1);
+
+    // Keys are per company: another company's identical key is a new request.
+    let (s5, bobs) = send(&bob, key, &good_form()).await;
+    assert_eq!(s5, 201, "{bobs}");
+    assert_eq!(bobs["tax_id"], common::OTHER_TAX_ID);
+    assert_ne!(serial_of(&bobs), serial_of(&first));
+
+    // Malformed keys are a field error, not silently ignored.
+    for bad in [
+        "short",
+        &"x".repeat(129),
+        "has space inside",
+        "ключ-ключ-ключ",
+    ] {
+        let (s, v) = send(&alice, bad, &good_form()).await;
+        assert_eq!(s, 422, "{bad}: {v}");
+        assert_eq!(v["error"]["fields"][0]["field"], "idempotency_key", "{bad}");
+    }
+    // Without a key every POST is a new application (the header is optional).
+    alice.create(&good_form()).await;
+    alice.create(&good_form()).await;
+    assert_eq!(
+        rows("SELECT COUNT(*) FROM applications WHERE tax_id = '12345675'").await,
+        3
+    );
+
+    // Many tabs/retries with one key at the same moment: exactly one application.
+    let key = "concurrent-retry-0001";
+    let tasks: Vec<_> = (0..8)
+        .map(|_| tokio::spawn(send(&alice, key, &good_form())))
+        .collect();
+    let mut answers = Vec::new();
+    for t in tasks {
+        answers.push(t.await.unwrap());
+    }
+    let created = answers.iter().filter(|(s, _)| *s == 201).count();
+    let replayed = answers.iter().filter(|(s, _)| *s == 200).count();
+    assert_eq!((created, replayed), (1, 7), "{answers:?}");
+    let serials: std::collections::BTreeSet<_> =
+        answers.iter().map(|(_, v)| serial_of(v)).collect();
+    assert_eq!(serials.len(), 1, "{serials:?}");
+    assert_eq!(
+        rows("SELECT COUNT(*) FROM applications WHERE tax_id = '12345675'").await,
+        4
+    );
+    assert_eq!(rows("SELECT COUNT(*) FROM application_requests").await, 3);
+    // Every application still has exactly one submit audit row and one mail.
+    assert_eq!(
+        rows("SELECT COUNT(*) FROM audit_log WHERE action = 'application.submit'").await,
+        rows("SELECT COUNT(*) FROM applications").await
+    );
+    assert_eq!(
+        rows("SELECT COUNT(*) FROM mail_outbox WHERE kind = 'submitted'").await,
+        rows("SELECT COUNT(*) FROM applications").await
+    );
+    srv.stop().await;
+}
+both!(idempotent_create);

@@ -18,7 +18,11 @@ fn check_any(text: &str) -> Vec<Line> {
     let total = text.lines().count();
     let mut last = 0;
     for l in &lines {
-        assert!(l.line > last && l.line <= total, "line {} of {total}", l.line);
+        assert!(
+            l.line > last && l.line <= total,
+            "line {} of {total}",
+            l.line
+        );
         last = l.line;
         if let Ok((amount, _)) = l.parsed {
             assert!((0..1_000_000_000_000).contains(&amount), "amount {amount}");
@@ -50,7 +54,11 @@ fn fuzz_seeds_and_regressions_replay() {
     let mut bad = 0;
     for s in &seeds {
         for l in check_any(&String::from_utf8_lossy(s)) {
-            if l.parsed.is_ok() { good += 1 } else { bad += 1 }
+            if l.parsed.is_ok() {
+                good += 1
+            } else {
+                bad += 1
+            }
         }
     }
     // The hand-written seeds hold both accepted and refused rows.
@@ -74,13 +82,15 @@ fn row() -> impl Strategy<Value = Row> {
         any::<bool>(),
         any::<bool>(),
     )
-        .prop_map(|(bill_no, amount, (y, m, d), quote_amount, slash_date)| Row {
-            bill_no,
-            amount,
-            date: Date::from_calendar_date(y, Month::try_from(m).unwrap(), d).unwrap(),
-            quote_amount,
-            slash_date,
-        })
+        .prop_map(
+            |(bill_no, amount, (y, m, d), quote_amount, slash_date)| Row {
+                bill_no,
+                amount,
+                date: Date::from_calendar_date(y, Month::try_from(m).unwrap(), d).unwrap(),
+                quote_amount,
+                slash_date,
+            },
+        )
 }
 
 /// `1234567` → `1,234,567`.
@@ -88,7 +98,7 @@ fn thousands(n: i64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

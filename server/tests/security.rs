@@ -431,7 +431,9 @@ async fn headers_static_files_and_spa_fallback() {
 async fn card_bridge_download_page() {
     // Without a download URL: build steps only, with this portal's origin to allow.
     let srv = TestServer::start(Backend::Sqlite).await;
-    let r = reqwest::get(srv.url("/downloads/card-bridge")).await.unwrap();
+    let r = reqwest::get(srv.url("/downloads/card-bridge"))
+        .await
+        .unwrap();
     assert_eq!(r.status().as_u16(), 200);
     assert_security_headers(r.headers(), "download page");
     assert!(

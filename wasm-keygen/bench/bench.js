@@ -50,6 +50,30 @@ const webCryptoParams = {
   hash: 'SHA-256',
 };
 
+/** One RSA-2048 key by each contender of the `keygenRounds` rows. */
+const keygenContenders = {
+  webcryptoGenerateOnly: () => crypto.subtle.generateKey(webCryptoParams, true, ['sign', 'verify']),
+  webcryptoGenerateExport: async () => {
+    const pair = await crypto.subtle.generateKey(webCryptoParams, true, ['sign', 'verify']);
+    await crypto.subtle.exportKey('pkcs8', pair.privateKey);
+  },
+  moduleWebcrypto: () => kg.generateKey({ algorithm: RSA, backend: 'webcrypto' }),
+  /** What the applicant waits for: generateKey (auto) + buildCsr + buildPfx (compatible). */
+  fullAuto: async () => {
+    const key = await kg.generateKey({ algorithm: RSA });
+    kg.buildCsr(key.pkcs8, SUBJECT);
+    kg.buildPfx({ pkcs8: key.pkcs8, certificate: fakeCertificate(key.spki), password: 'abcd1234', friendlyName: SUBJECT.cn });
+  },
+  /** Pure Rust with navigator.hardwareConcurrency = 2: the two primes on two workers. */
+  rustTwo: () => withCores(2, () => kg.generateKey({ algorithm: RSA, backend: 'rust' })),
+  /** Pure Rust as with hardwareConcurrency = 1: the primes one after the other. */
+  rustOne: () => withCores(1, () => kg.generateKey({ algorithm: RSA, backend: 'rust' })),
+  forgePureJs: () => {
+    window.forge.options.usePureJavaScript = true;
+    return window.forge.pki.rsa.generateKeyPair({ bits: 2048, e: 0x10001 });
+  },
+};
+
 export const cases = {
   /** wasm download + compile + instantiate (first call only). */
   async init() {
@@ -61,38 +85,41 @@ export const cases = {
   async rustFirstKey() {
     return timeRuns(1, () => kg.generateKey({ algorithm: RSA, backend: 'rust' }));
   },
-  webcryptoGenerateOnly: (n) => timeRuns(n, () => crypto.subtle.generateKey(webCryptoParams, true, ['sign', 'verify'])),
-  webcryptoGenerateExport: (n) =>
-    timeRuns(n, async () => {
-      const pair = await crypto.subtle.generateKey(webCryptoParams, true, ['sign', 'verify']);
-      await crypto.subtle.exportKey('pkcs8', pair.privateKey);
-    }),
-  moduleWebcrypto: (n) => timeRuns(n, () => kg.generateKey({ algorithm: RSA, backend: 'webcrypto' })),
-  moduleRust: (n) => timeRuns(n, () => kg.generateKey({ algorithm: RSA, backend: 'rust' })),
   /**
-   * `backend: rust` on two workers and on one worker (as with hardwareConcurrency = 1: the
-   * RSA primes one after the other), interleaved so that load from elsewhere on the machine
-   * hits both alike. Returns [two-worker times, one-worker times].
+   * The RSA-2048 key generation rows, interleaved: every round runs each contender once, in
+   * a shuffled order, so that drift and load from elsewhere on the machine hit
+   * all of them alike (RSA key generation time is random and its spread is wide, so rows timed
+   * one block after another can differ by more than the effect being measured). Returns
+   * { name: [ms per round] }.
    */
-  async rustTwoVsOneWorker(n) {
-    const two = [];
-    const one = [];
-    for (let i = -2; i < n; i++) {
-      for (const [cores, out] of [
-        [2, two],
-        [1, one],
-      ]) {
-        const t = await withCores(cores, () => timeRuns(1, () => kg.generateKey({ algorithm: RSA, backend: 'rust' })));
-        if (i >= 0) out.push(t[0]);
+  async keygenRounds(n) {
+    const names = Object.keys(keygenContenders);
+    const out = Object.fromEntries(names.map((name) => [name, []]));
+    // A seeded shuffle per round rather than a rotation: with a rotation each contender would
+    // nearly always follow the same neighbour (for example the garbage left by node-forge).
+    let seed = 20261125;
+    const rand = () => {
+      seed ^= seed << 13; seed >>>= 0;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5; seed >>>= 0;
+      return seed / 4294967296;
+    };
+    for (let round = -2; round < n; round++) {
+      const order = [...names];
+      for (let i = order.length - 1; i > 0; i--) {
+        const j = Math.floor(rand() * (i + 1));
+        [order[i], order[j]] = [order[j], order[i]];
+      }
+      for (const name of order) {
+        const t0 = performance.now();
+        await keygenContenders[name]();
+        const t = performance.now() - t0;
+        if (round >= 0) out[name].push(t);
       }
     }
-    return [two, one];
+    return out;
   },
   moduleRustP256: (n) => timeRuns(n, () => kg.generateKey({ algorithm: { kind: 'ec-p256' }, backend: 'rust' })),
-  forgePureJs: (n) => {
-    window.forge.options.usePureJavaScript = true;
-    return timeRuns(n, () => window.forge.pki.rsa.generateKeyPair({ bits: 2048, e: 0x10001 }));
-  },
   async csr(n) {
     const key = await kg.generateKey({ algorithm: RSA, backend: 'webcrypto' });
     return timeRuns(n, () => kg.buildCsr(key.pkcs8, SUBJECT));
@@ -115,13 +142,6 @@ export const cases = {
       kg.buildPfx({ pkcs8: key.pkcs8, certificate, password: 'abcd1234', friendlyName: SUBJECT.cn, profile: 'modern' }),
     );
   },
-  /** What the applicant waits for: generateKey (auto) + buildCsr + buildPfx (compatible). */
-  fullAuto: (n) =>
-    timeRuns(n, async () => {
-      const key = await kg.generateKey({ algorithm: RSA });
-      kg.buildCsr(key.pkcs8, SUBJECT);
-      kg.buildPfx({ pkcs8: key.pkcs8, certificate: fakeCertificate(key.spki), password: 'abcd1234', friendlyName: SUBJECT.cn });
-    }),
 };
 
 function stats(times) {
@@ -138,7 +158,9 @@ window.bench = {
   async all(n = 10) {
     const out = {};
     for (const name of Object.keys(cases)) {
-      out[name] = stats(await cases[name](n));
+      const times = await cases[name](n);
+      if (Array.isArray(times)) out[name] = stats(times);
+      else for (const [key, t] of Object.entries(times)) out[key] = stats(t);
       document.getElementById('out').textContent = JSON.stringify(out, null, 2);
     }
     return out;

@@ -228,12 +228,16 @@ pub fn Apply(app_type: ApplicationType, target: Option<String>) -> impl IntoView
         )
     };
 
+    // One key per opened form: pressing Submit again after a lost answer (network error,
+    // timeout) returns the application already made instead of creating a second one.
+    let request_key = StoredValue::new(api::new_request_key());
     let send = move || {
         busy.set(true);
         error.set(None);
         let form = st.form_untracked();
+        let key = request_key.get_value();
         spawn_local(async move {
-            match api::apply(&form).await {
+            match api::apply(&form, &key).await {
                 Ok(a) => {
                     if a.app_type.issues_certificate() {
                         flash.go(

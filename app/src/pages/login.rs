@@ -194,7 +194,10 @@ fn card_message(e: &CardError) -> CardNotice {
 /// The portal refused the card (untrusted issuer, expired, no tax ID, ...): say that it is
 /// the certificate, with the server's reason, rather than the generic "wrong credentials".
 fn card_refused(e: &ApiError) -> Option<CardNotice> {
-    let ApiError::Http { status: 401, info, .. } = e else {
+    let ApiError::Http {
+        status: 401, info, ..
+    } = e
+    else {
         return None;
     };
     let why = info.message.trim_start_matches("card login failed: ");

@@ -8,6 +8,7 @@ use mailer::MailKind;
 use proto::api::{ApplicationForm, ApplicationQuery, ApplicationView};
 use proto::validate::FieldCode;
 use proto::{ApplicationType, CertKind, CertStatus, Role, Status};
+use sha2::{Digest as _, Sha256};
 use sqlx::{AnyConnection, Row as _};
 use time::OffsetDateTime;
 
@@ -24,29 +25,148 @@ use crate::db::query::{Filter, Value};
 /// Results per search; the page narrows by date instead of paging.
 const LIST_LIMIT: i64 = 500;
 
+/// What `create` did: made the application now, or found the one an earlier request with the
+/// same idempotency key made (the view is then of its current state).
+#[derive(Debug)]
+pub struct Created {
+    pub view: ApplicationView,
+    pub replayed: bool,
+}
+
+/// `Idempotency-Key`: 8-128 letters, digits, `-`, `_`, `.` or `:` (a UUID fits).
+pub fn check_idempotency_key(key: &str) -> DomainResult<()> {
+    let ok = (8..=128).contains(&key.len())
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
+    if ok {
+        Ok(())
+    } else {
+        Err(DomainError::field("idempotency_key", FieldCode::Format))
+    }
+}
+
 /// Create an application for the applicant's company (`tax_id` comes from the session).
+///
+/// With an idempotency key, a repeat of the same request (same company, key and form) returns
+/// the application the first one made, whether the first is finished or still running in
+/// another transaction; the same key with a different form is a conflict.
 pub async fn create(
     svc: &Services,
     tax_id: &str,
     form: &ApplicationForm,
+    idempotency_key: Option<&str>,
     now: OffsetDateTime,
-) -> DomainResult<ApplicationView> {
+) -> DomainResult<Created> {
     proto::validate::application(form).map_err(DomainError::Validation)?;
     if proto::validate::tax_id(tax_id).is_err() {
         return Err(DomainError::Forbidden("the session has no valid tax ID"));
     }
+    let request = match idempotency_key {
+        Some(key) => {
+            check_idempotency_key(key)?;
+            Some((key, form_hash(form)?))
+        }
+        None => None,
+    };
+    match create_once(svc, tax_id, form, request.as_ref(), now).await {
+        // Another request with this key committed first while ours waited on its row.
+        Err(DomainError::Db(e)) if request.is_some() && is_unique_violation(&e) => {
+            let mut conn = svc.db.pool.acquire().await?;
+            match replay(&mut conn, tax_id, request.as_ref(), now).await? {
+                Some(view) => Ok(Created {
+                    view,
+                    replayed: true,
+                }),
+                None => Err(DomainError::Db(e)),
+            }
+        }
+        other => other,
+    }
+}
+
+async fn create_once(
+    svc: &Services,
+    tax_id: &str,
+    form: &ApplicationForm,
+    request: Option<&(&str, String)>,
+    now: OffsetDateTime,
+) -> DomainResult<Created> {
     let actor = Actor::Applicant {
         tax_id: tax_id.to_owned(),
     };
     let mut tx = svc.db.write().await?;
+    if let Some(view) = replay(&mut tx, tax_id, request, now).await? {
+        tx.rollback().await?;
+        return Ok(Created {
+            view,
+            replayed: true,
+        });
+    }
     let app = match form.app_type {
         ApplicationType::New => create_new(&mut tx, svc, &actor, tax_id, form, now).await?,
         _ => create_targeted(&mut tx, svc, &actor, tax_id, form, now).await?,
     };
+    if let Some((key, hash)) = request {
+        sqlx::query(
+            "INSERT INTO application_requests (tax_id, idempotency_key, request_hash, \
+             application_id, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(tax_id.to_owned())
+        .bind((*key).to_owned())
+        .bind(hash.clone())
+        .bind(app.id)
+        .bind(now.unix_timestamp())
+        .execute(&mut *tx)
+        .await?;
+    }
     let view =
         views::application_view(&mut tx, &app, Role::Applicant, now.unix_timestamp()).await?;
     tx.commit().await?;
-    Ok(view)
+    Ok(Created {
+        view,
+        replayed: false,
+    })
+}
+
+/// The application an earlier request with this key made, or `None` for a new key.
+async fn replay(
+    conn: &mut AnyConnection,
+    tax_id: &str,
+    request: Option<&(&str, String)>,
+    now: OffsetDateTime,
+) -> DomainResult<Option<ApplicationView>> {
+    let Some((key, hash)) = request else {
+        return Ok(None);
+    };
+    let Some(row) = sqlx::query(
+        "SELECT application_id, request_hash FROM application_requests \
+         WHERE tax_id = $1 AND idempotency_key = $2",
+    )
+    .bind(tax_id.to_owned())
+    .bind((*key).to_owned())
+    .fetch_optional(&mut *conn)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let stored: String = row.try_get("request_hash")?;
+    if stored != *hash {
+        return Err(DomainError::IdempotencyKeyReused);
+    }
+    let app = rows::app_by_id(conn, row.try_get("application_id")?).await?;
+    Ok(Some(
+        views::application_view(conn, &app, Role::Applicant, now.unix_timestamp()).await?,
+    ))
+}
+
+fn form_hash(form: &ApplicationForm) -> DomainResult<String> {
+    let json = serde_json::to_vec(form).map_err(|e| DomainError::Internal(e.to_string()))?;
+    Ok(super::hex(&Sha256::digest(&json)))
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
 
 /// Values of a row to insert (the form's company/contact plus certificate attributes).

@@ -49,6 +49,9 @@ pub enum DomainError {
     InvalidTransition(String),
     #[error("{0}")]
     Conflict(String),
+    /// The request repeats an idempotency key that already made something else.
+    #[error("this Idempotency-Key was already used for a different request")]
+    IdempotencyKeyReused,
     #[error("validation failed")]
     Validation(Vec<FieldError>),
     #[error("{0}")]

@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use proto::api::{
@@ -27,14 +27,25 @@ pub async fn list(
     ))
 }
 
+/// `201 Created` for a new application; `200 OK` with the earlier one when the request repeats
+/// an `Idempotency-Key` already used by this company (a retry after a lost answer).
 pub async fn create(
     State(state): State<AppState>,
     who: Applicant,
+    headers: HeaderMap,
     ApiJson(form): ApiJson<ApplicationForm>,
 ) -> Result<(StatusCode, Json<ApplicationView>), ApiError> {
-    let view = applications::create(&state.svc, &who.tax_id, &form, state.now()).await?;
+    // Bytes outside ASCII become U+FFFD, which the key rule refuses with a field error.
+    let key = headers
+        .get("idempotency-key")
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let created =
+        applications::create(&state.svc, &who.tax_id, &form, key.as_deref(), state.now()).await?;
+    if created.replayed {
+        return Ok((StatusCode::OK, Json(created.view)));
+    }
     state.mail_queued();
-    Ok((StatusCode::CREATED, Json(view)))
+    Ok((StatusCode::CREATED, Json(created.view)))
 }
 
 pub async fn get(

@@ -1,6 +1,6 @@
 // Key generation benchmark in one headless Chromium run (not a test; prints numbers).
 //
-//   cargo xtask keygen --bench && (cd tests/browser && node bench/keygen.bench.js [--runs 50] [--write])
+//   cargo xtask keygen --bench && (cd tests/browser && node bench/keygen.bench.js [--runs 100] [--write])
 //
 // --write replaces the "Key generation in the browser" section of BENCHMARKS.md.
 
@@ -12,9 +12,9 @@ import { launchBrowser, startServer, openPage, requireBuilt, ROOT, DIST } from '
 
 const args = process.argv.slice(2);
 const runsArg = args.indexOf('--runs');
-const RUNS = runsArg >= 0 ? Number(args[runsArg + 1]) : 50;
+const RUNS = runsArg >= 0 ? Number(args[runsArg + 1]) : 100;
 const WRITE = args.includes('--write');
-const COMMAND = 'cargo xtask keygen --bench && (cd tests/browser && node bench/keygen.bench.js --runs 50 --write)';
+const COMMAND = 'cargo xtask keygen --bench && (cd tests/browser && node bench/keygen.bench.js --runs 100 --write)';
 
 requireBuilt('bench/index.html', 'cargo xtask keygen --bench');
 const wasmPath = requireBuilt('keygen/wasm_keygen_bg.wasm', 'cargo xtask keygen --bench');
@@ -28,6 +28,7 @@ function stats(times) {
 const server = await startServer({ '/': DIST });
 const browser = await launchBrowser();
 const results = {};
+const samples = {};
 let chromiumVersion;
 let hardwareConcurrency;
 try {
@@ -39,25 +40,20 @@ try {
   const plan = [
     ['init', 1],
     ['rustFirstKey', 1],
-    ['webcryptoGenerateOnly', RUNS],
-    ['webcryptoGenerateExport', RUNS],
-    ['moduleWebcrypto', RUNS],
-    ['moduleRust', RUNS],
-    ['rustTwoVsOneWorker', RUNS],
+    ['keygenRounds', RUNS],
     ['moduleRustP256', RUNS],
-    ['forgePureJs', RUNS],
     ['csr', RUNS],
     ['csrP256', RUNS],
     ['pfxCompatible', RUNS],
     ['pfxModern', RUNS],
-    ['fullAuto', RUNS],
   ];
   for (const [name, n] of plan) {
     const times = await page.evaluate(([name, n]) => window.bench.run(name, n), [name, n]);
-    // rustTwoVsOneWorker gives two series (interleaved runs).
-    const series = name === 'rustTwoVsOneWorker' ? { rustTwo: times[0], rustOne: times[1] } : { [name]: times };
+    // keygenRounds gives one series per contender (interleaved runs).
+    const series = Array.isArray(times) ? { [name]: times } : times;
     for (const [key, t] of Object.entries(series)) {
       results[key] = stats(t);
+      samples[key] = t;
       console.error(`${key.padEnd(24)} median ${results[key].median.toFixed(1)} ms  p90 ${results[key].p90.toFixed(1)} ms  (${n} runs)`);
     }
   }
@@ -79,8 +75,33 @@ const row = (label, r) => `| ${label} | ${r.runs} | ${ms(r.median)} | ${ms(r.p90
 const ratio = (a, b) => (results[a].median / results[b].median).toFixed(2);
 const target = (ok) => (ok ? 'met' : '**missed**');
 const fullVsWebcrypto = results.fullAuto.median / results.webcryptoGenerateExport.median;
-const rustVsWebcrypto = results.moduleRust.median / results.webcryptoGenerateExport.median;
-const forgeVsRust = results.forgePureJs.median / results.moduleRust.median;
+const rustVsWebcrypto = results.rustTwo.median / results.webcryptoGenerateExport.median;
+const forgeVsRust = results.forgePureJs.median / results.rustTwo.median;
+
+// 95% interval of a ratio of medians by bootstrap (resampling each series with replacement,
+// seeded so that a re-run over the same samples prints the same interval): key generation
+// time is random, and the interval says how far the median ratio could move in another run.
+function seededRandom(seed) {
+  let x = seed >>> 0;
+  return () => {
+    x ^= x << 13; x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5; x >>>= 0;
+    return x / 4294967296;
+  };
+}
+function median(values) {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.ceil(0.5 * s.length) - 1];
+}
+function ratioInterval(a, b, rounds = 2000) {
+  const rand = seededRandom(20261125);
+  const resample = (xs) => xs.map(() => xs[Math.floor(rand() * xs.length)]);
+  const ratios = [];
+  for (let i = 0; i < rounds; i++) ratios.push(median(resample(samples[a])) / median(resample(samples[b])));
+  ratios.sort((x, y) => x - y);
+  return `${ratios[Math.floor(0.025 * rounds)].toFixed(2)}–${ratios[Math.floor(0.975 * rounds)].toFixed(2)}`;
+}
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
 
 const section = `## Key generation in the browser
@@ -93,20 +114,20 @@ ${COMMAND}
 
 Headless Chromium ${chromiumVersion} (Debian \`/usr/bin/chromium\`), ${os.cpus().length} cores (${cpu}),
 one browser run, ${RUNS} runs per row after 2 warm-up runs, times in ms (\`performance.now()\`, so 0.1 ms resolution).
-RSA key generation time is random (prime search): look at median and p90.
+RSA key generation time is random (prime search), so the spread is wide: look at median and
+p90, and at the 95% bootstrap intervals of the ratios below. The key generation rows are
+interleaved: each of ${RUNS} rounds makes one key with every contender, in an order shuffled
+round by round (seeded), so that drift and other load on the machine hit all rows alike.
 With \`navigator.hardwareConcurrency\` ≥ 2 (here ${hardwareConcurrency}) the Rust path searches primes in two
-workers and keeps the first two found; the interleaved rows alternate two workers and one
-worker run by run, so that other load on the machine hits both alike (one worker / two
-workers: ${ratio('rustOne', 'rustTwo')}×).
+workers and keeps the first two found (one worker / two workers: ${ratio('rustOne', 'rustTwo')}×).
 
 | RSA-2048 key generation | runs | median | p90 |
 |---|---|---|---|
 ${row('WebCrypto `generateKey` alone', results.webcryptoGenerateOnly)}
 ${row('WebCrypto `generateKey` + `exportKey(pkcs8)` (baseline)', results.webcryptoGenerateExport)}
 ${row('this module, `backend: webcrypto` (generate + export pkcs8 + spki)', results.moduleWebcrypto)}
-${row('this module, `backend: rust` (wasm in two workers, warm)', results.moduleRust)}
-${row('… `backend: rust`, two workers, interleaved with the next row', results.rustTwo)}
-${row('… `backend: rust`, one worker (`hardwareConcurrency` = 1), interleaved', results.rustOne)}
+${row('this module, `backend: rust` (wasm, two workers, warm)', results.rustTwo)}
+${row('this module, `backend: rust`, one worker (`hardwareConcurrency` = 1)', results.rustOne)}
 ${row('node-forge 1.4.3 pure JS (`usePureJavaScript = true`, main thread)', results.forgePureJs)}
 
 | other steps | runs | median | p90 |
@@ -129,15 +150,15 @@ checks layout and key, not the CA signature), so each run can use a fresh key.
 | \`wasm_keygen_bg.wasm\` gzip -9 | ${sizes.gzip} |
 | JS (\`wasm_keygen.js\`, \`index.js\`, \`worker.js\`, \`vault.js\`) gzip -9 | ${jsGzip} |
 
-| target | result | |
-|---|---|---|
-| full keygen+CSR+PFX median ≤ 1.5× bare WebCrypto keygen | ${fullVsWebcrypto.toFixed(2)}× | ${target(fullVsWebcrypto <= 1.5)} |
-| pure-Rust keygen ≤ 3× WebCrypto | ${rustVsWebcrypto.toFixed(2)}× | ${target(rustVsWebcrypto <= 3)} |
-| pure-Rust keygen ≥ 4× faster than node-forge | ${forgeVsRust.toFixed(2)}× | ${target(forgeVsRust >= 4)} |
-| wasm ≤ 200 KB gzip | ${(sizes.gzip / 1024).toFixed(1)} KiB | ${target(sizes.gzip <= 200 * 1024)} |
+| target | result | 95% interval | |
+|---|---|---|---|
+| full keygen+CSR+PFX median ≤ 1.5× bare WebCrypto keygen | ${fullVsWebcrypto.toFixed(2)}× | ${ratioInterval('fullAuto', 'webcryptoGenerateExport')} | ${target(fullVsWebcrypto <= 1.5)} |
+| pure-Rust keygen ≤ 3× WebCrypto | ${rustVsWebcrypto.toFixed(2)}× | ${ratioInterval('rustTwo', 'webcryptoGenerateExport')} | ${target(rustVsWebcrypto <= 3)} |
+| pure-Rust keygen ≥ 4× faster than node-forge | ${forgeVsRust.toFixed(2)}× | ${ratioInterval('forgePureJs', 'rustTwo')} | ${target(forgeVsRust >= 4)} |
+| wasm ≤ 200 KB gzip | ${(sizes.gzip / 1024).toFixed(1)} KiB | | ${target(sizes.gzip <= 200 * 1024)} |
 
 Ratios are against the baseline row (generate + export: a key must be exported to be used).
-Against \`generateKey\` alone: full ${ratio('fullAuto', 'webcryptoGenerateOnly')}×, pure Rust ${ratio('moduleRust', 'webcryptoGenerateOnly')}×.
+Against \`generateKey\` alone: full ${ratio('fullAuto', 'webcryptoGenerateOnly')}×, pure Rust ${ratio('rustTwo', 'webcryptoGenerateOnly')}×.
 This module's WebCrypto path / baseline: ${ratio('moduleWebcrypto', 'webcryptoGenerateExport')}×.
 `;
 

@@ -338,3 +338,47 @@ test('the operator imports a bank reconciliation file, all or nothing', { timeou
   await applicant.ctx.close();
   await operator.ctx.close();
 });
+
+test('Submit pressed again after a lost answer makes no second application', { timeout: 120_000 }, async () => {
+  const TAX_ID = '22099131';
+  const applicant = await context();
+  const { page, problems } = await newPage(applicant.ctx);
+  await f.devLogin(page, portal.url, TAX_ID);
+  await f.open(page, `${portal.url}/#/apply`);
+  await f.fillApplication(page);
+  // The server gets the first submit and creates the application, but its answer is lost.
+  const keys = [];
+  let created;
+  const seen = new Promise((resolve) => { created = resolve; });
+  await page.route('**/api/applications', async (route) => {
+    if (route.request().method() !== 'POST') return route.continue();
+    keys.push(route.request().headers()['idempotency-key']);
+    const answer = await route.fetch();
+    created(answer.status());
+    await route.abort('internetdisconnected');
+  });
+  await page.click('#apply-submit');
+  assert.equal(await seen, 201, 'the first submit created the application');
+  await page.waitForSelector('.error-box');
+  await page.unroute('**/api/applications');
+  // The form is still filled in; pressing Submit again answers with the same application.
+  const second = page.waitForResponse((r) => r.url().endsWith('/api/applications') && r.request().method() === 'POST');
+  await page.click('#apply-submit');
+  const r = await second;
+  assert.equal(r.status(), 200, 'the retry is answered with the application already made');
+  keys.push(r.request().headers()['idempotency-key']);
+  await page.waitForSelector('#bill-no');
+  assert.match(keys[0], /^[0-9a-f]{32}$/);
+  assert.equal(keys[1], keys[0], 'both submits carried the same Idempotency-Key');
+  const list = await apiGet(page, '/api/applications');
+  assert.equal(list.status, 200);
+  assert.equal(list.body.length, 1, 'one application, not two');
+  const serial = decodeURIComponent(new URL(page.url()).hash.split('/')[2]);
+  assert.equal(list.body[0].serial, serial);
+  // A new form is a new request: it gets a new key and a second application.
+  await f.apply(page, portal.url);
+  assert.equal((await apiGet(page, '/api/applications')).body.length, 2);
+  const expected = (p) => p.includes('Failed to load resource') || p.includes('net::ERR_INTERNET_DISCONNECTED');
+  assert.deepEqual(problems.filter((p) => !expected(p)), []);
+  await applicant.ctx.close();
+});
