@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every test of the project: native crates (SQLite and PostgreSQL), interop with openssl,
 # keytool, python cryptography, pk12util and pkilint, PC/SC card emulation, and real headless
-# Chromium (keygen module, card bridge popup, the portal journey).
+# Chromium (keygen module, card bridge popup, the portal journey), and a short fuzz run.
 # Usage: scripts/test.sh            (installs what is missing first, via scripts/setup.sh)
 source "$(dirname "$0")/lib.sh"
 "$ROOT/scripts/setup.sh" test
@@ -32,4 +32,9 @@ for dir in tests/browser app/tests/browser; do
     (cd "$dir" && npm test)
   fi
 done
+# Bad input: a short libFuzzer run of every fuzz target (the nightly-style run is
+# `scripts/fuzz.sh` with its 300 s default). A crash fails the run and is saved under
+# fuzz/regressions/, which the replay and property tests above then keep.
+log "short fuzz run (${FUZZ_CI_SECONDS:-15} s per target)"
+"$ROOT/scripts/fuzz.sh" "${FUZZ_CI_SECONDS:-15}"
 log "all tests passed"

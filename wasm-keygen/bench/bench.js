@@ -119,6 +119,12 @@ export const cases = {
     }
     return out;
   },
+  /**
+   * The baseline and the two-worker Rust path again, each timed in a block of its own (no
+   * other contender in between), to show how much the interleaving moves their ratio.
+   */
+  blockBaseline: (n) => timeRuns(n, keygenContenders.webcryptoGenerateExport),
+  blockRustTwo: (n) => timeRuns(n, keygenContenders.rustTwo),
   moduleRustP256: (n) => timeRuns(n, () => kg.generateKey({ algorithm: { kind: 'ec-p256' }, backend: 'rust' })),
   async csr(n) {
     const key = await kg.generateKey({ algorithm: RSA, backend: 'webcrypto' });

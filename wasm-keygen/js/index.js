@@ -191,23 +191,16 @@ function runInWorker(slot, message, phase) {
 }
 
 /**
- * Drops a job whose result is no longer wanted. A worker busy with nothing else is stopped
- * at once (a prime search cannot be interrupted otherwise and would hold a core); with
- * `respawn`, a fresh one is started in the background for the next key.
+ * Drops a job whose result is no longer wanted. The worker is asked to stop the search
+ * (it does so within one slice of a few primality tests) and stays up for the next key;
+ * terminating it and starting a new one would make a key generated right after this one
+ * wait for the new worker.
  */
-function cancelJob(slot, id, module, respawn) {
+function cancelJob(id) {
   const job = jobs.get(id);
   if (!job) return;
   jobs.delete(id);
-  const w = job.worker;
-  const busy = [...jobs.values()].some((j) => j.worker === w);
-  if (busy || workers[slot] !== w) return;
-  w.terminate();
-  workers[slot] = null;
-  if (!respawn) return;
-  runInWorker(slot, { op: 'init', module }, () => {}).catch(() => {
-    // Reported again, with its code, by the next job on this slot.
-  });
+  job.worker.postMessage({ op: 'cancel', target: id });
 }
 
 function twoWorkers(algorithm) {
@@ -224,9 +217,9 @@ function racePrimes(module, bits, phase) {
     const primes = [];
     const running = new Map(); // slot -> job id of its unfinished search
     let settled = false;
-    const finish = (ok) => {
+    const finish = () => {
       settled = true;
-      for (const [slot, id] of running) cancelJob(slot, id, module, ok);
+      for (const id of running.values()) cancelJob(id);
     };
     const search = (slot) => {
       const job = runInWorker(slot, { op: 'prime', module, bits }, phase);
@@ -239,14 +232,14 @@ function racePrimes(module, bits, phase) {
           } else if (primes.push(prime) < 2) {
             search(slot);
           } else {
-            finish(true);
+            finish();
             resolve({ primes, slot });
           }
         },
         (e) => {
           running.delete(slot);
           if (settled) return;
-          finish(false);
+          finish();
           for (const prime of primes) prime.fill(0);
           reject(e);
         },

@@ -2,19 +2,55 @@
 // Receives the compiled WebAssembly.Module from index.js (no second download or compile).
 //
 // Jobs (`op`): `generate` a whole key pair; `prime`, one RSA prime (index.js runs these in
-// two workers at once); `assemble` the RSA key from two primes; `init` only instantiates.
+// two workers at once); `assemble` the RSA key from two primes; `init` only instantiates;
+// `cancel` stops the prime search `target` (no answer).
 
-import initWasm, { generateKeyPair, generateRsaPrime, rsaKeyFromPrimes } from './wasm_keygen.js';
+import initWasm, { generateKeyPair, searchRsaPrime, rsaKeyFromPrimes } from './wasm_keygen.js';
+
+// Primality tests per slice of a prime search (about 3 ms each for RSA-2048 in Wasm): between
+// slices the worker reads its messages, so a cancelled search ends within one slice and
+// the worker is free for the next key without being terminated and started again.
+const CANDIDATES_PER_SLICE = 8;
 
 let ready = null;
+const searching = new Set(); // ids of prime searches in progress
+const cancelled = new Set();
 
-function run(msg) {
+// Resolves once the messages queued before it have been handled (a macrotask, like
+// setTimeout(0) but without its 4 ms clamp).
+const channel = new MessageChannel();
+const waiting = [];
+channel.port1.onmessage = () => waiting.shift()?.();
+function nextTask() {
+  return new Promise((resolve) => {
+    waiting.push(resolve);
+    channel.port2.postMessage(null);
+  });
+}
+
+/** One RSA prime, or null if the search was cancelled first. */
+async function searchPrime(id, bits) {
+  searching.add(id);
+  try {
+    for (;;) {
+      if (cancelled.has(id)) return null;
+      const prime = searchRsaPrime(bits, CANDIDATES_PER_SLICE);
+      if (prime) return prime;
+      await nextTask();
+    }
+  } finally {
+    searching.delete(id);
+    cancelled.delete(id);
+  }
+}
+
+async function run(msg) {
   switch (msg.op) {
     case 'init':
       return [{}, []];
     case 'prime': {
-      const prime = generateRsaPrime(msg.bits);
-      return [{ prime }, [prime.buffer]];
+      const prime = await searchPrime(msg.id, msg.bits);
+      return prime ? [{ prime }, [prime.buffer]] : [{ cancelled: true }, []];
     }
     case 'assemble': {
       try {
@@ -35,13 +71,17 @@ function run(msg) {
 
 self.onmessage = async (ev) => {
   const msg = ev.data;
+  if (msg.op === 'cancel') {
+    if (searching.has(msg.target)) cancelled.add(msg.target);
+    return;
+  }
   const { id, module } = msg;
   try {
     if (!ready) ready = initWasm({ module_or_path: module });
     await ready;
     if (msg.op === 'prime' || msg.op === 'generate') self.postMessage({ id, type: 'phase', phase: 'generating' });
-    const [result, transfer] = run(msg);
-    self.postMessage({ id, type: 'result', ...result }, transfer);
+    const [result, transfer] = await run(msg);
+    self.postMessage({ id, type: result.cancelled ? 'cancelled' : 'result', ...result }, transfer);
   } catch (e) {
     self.postMessage({
       id,

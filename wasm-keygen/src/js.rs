@@ -59,6 +59,15 @@ pub fn generate_rsa_prime(bits: u32) -> Result<Uint8Array, JsValue> {
     Ok(Uint8Array::from(p.as_slice()))
 }
 
+/// One bounded slice of that search (at most `max_candidates` primality tests): the prime, or
+/// `undefined` when the slice found none. `js/worker.js` loops over slices and reads its
+/// messages in between, so a search no longer wanted can be stopped without ending the worker.
+#[wasm_bindgen(js_name = searchRsaPrime)]
+pub fn search_rsa_prime(bits: u32, max_candidates: u32) -> Result<Option<Uint8Array>, JsValue> {
+    let p = crate::keygen::search_rsa_prime(bits, max_candidates as usize).map_err(to_js)?;
+    Ok(p.map(|p| Uint8Array::from(p.as_slice())))
+}
+
 /// `{ pkcs8, spki }` of the RSA key with primes `p` and `q`; an Error with code
 /// `primes_too_close` asks for two new primes.
 #[wasm_bindgen(js_name = rsaKeyFromPrimes)]

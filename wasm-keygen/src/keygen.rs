@@ -99,26 +99,46 @@ const MIN_PRIME_DISTANCE_SHIFT: u32 = 100;
 /// primes are known. Generating the two primes separately lets JavaScript search them in
 /// parallel (two Web Workers); [`rsa_key_from_primes`] joins them.
 pub fn generate_rsa_prime(bits: u32) -> Result<Zeroizing<Vec<u8>>, KeygenError> {
+    loop {
+        if let Some(prime) = search_rsa_prime(bits, usize::MAX)? {
+            return Ok(prime);
+        }
+    }
+}
+
+/// One slice of [`generate_rsa_prime`]'s search: a fresh random start, then at most
+/// `max_candidates` Baillie-PSW tests on what the sieve lets through; `None` when none of
+/// them was a suitable prime. A Web Worker calls this in a loop and reads its messages
+/// between slices, so that a search whose prime is no longer wanted stops within one slice
+/// and the worker stays ready for the next key (terminating and restarting a worker costs
+/// more than a slice).
+///
+/// Every slice starts afresh rather than continuing the previous window: the result is a
+/// prime found from a uniformly random start either way, and no secret state has to be kept
+/// between calls.
+pub fn search_rsa_prime(
+    bits: u32,
+    max_candidates: usize,
+) -> Result<Option<Zeroizing<Vec<u8>>>, KeygenError> {
     check_rsa_bits(bits)?;
     let half = bits / 2;
     // `half` is 1024, 1536 or 2048 after the size check, so this never falls back.
     let bit_length = NonZeroU32::new(half).ok_or(KeygenError::KeySize(bits))?;
     let len = (half / 8) as usize;
-    loop {
-        let mut start = Zeroizing::new(vec![0u8; len]);
-        getrandom::fill(&mut start).map_err(|_| KeygenError::Random)?;
-        // Odd, top two bits set (rsa's `SetBits::TwoMsb`); `half` is a multiple of 8.
-        start[0] |= 0xc0;
-        start[len - 1] |= 1;
-        let start = BoxedUint::from_be_slice(&start, half)
-            .map_err(|_| KeygenError::Crypto("prime candidate encoding".into()))?;
-        let mut sieve = SmallFactorsSieve::new(start, bit_length, false)
-            .map_err(|_| KeygenError::Crypto("prime sieve".into()))?;
-        // The sieve stops at the end of the `half`-bit range; then start again elsewhere.
-        if let Some(prime) = sieve.find(|c| rem_e(c) != 1 && is_prime(Flavor::Any, c)) {
-            return Ok(Zeroizing::new(prime.to_be_bytes().into_vec()));
-        }
-    }
+    let mut start = Zeroizing::new(vec![0u8; len]);
+    getrandom::fill(&mut start).map_err(|_| KeygenError::Random)?;
+    // Odd, top two bits set (rsa's `SetBits::TwoMsb`); `half` is a multiple of 8.
+    start[0] |= 0xc0;
+    start[len - 1] |= 1;
+    let start = BoxedUint::from_be_slice(&start, half)
+        .map_err(|_| KeygenError::Crypto("prime candidate encoding".into()))?;
+    let sieve = SmallFactorsSieve::new(start, bit_length, false)
+        .map_err(|_| KeygenError::Crypto("prime sieve".into()))?;
+    // The sieve also stops at the end of the `half`-bit range; the caller then starts again.
+    Ok(sieve
+        .take(max_candidates)
+        .find(|c| rem_e(c) != 1 && is_prime(Flavor::Any, c))
+        .map(|prime| Zeroizing::new(prime.to_be_bytes().into_vec())))
 }
 
 /// 2^(bits/2 - 100), the FIPS 186-5 bound on |p - q|, with the precision of a prime.
@@ -370,6 +390,38 @@ pub(crate) mod tests {
         }
         assert_eq!(
             generate_rsa_prime(1024).err(),
+            Some(KeygenError::KeySize(1024))
+        );
+    }
+
+    #[test]
+    fn prime_search_slices_are_bounded_and_find_valid_primes() {
+        // One candidate per slice: most slices find nothing, none panics, and what is found
+        // is a prime of the right shape.
+        let (mut found, mut empty) = (0, 0);
+        while found < 2 {
+            match search_rsa_prime(2048, 1).unwrap() {
+                Some(p) => {
+                    let x = big(&p);
+                    assert_eq!(x.bit_width(), 1024);
+                    assert_eq!(p[0] & 0xc0, 0xc0);
+                    assert!(is_prime(Flavor::Any, &x));
+                    assert_ne!(rem_e(&x), 1);
+                    found += 1;
+                }
+                None => empty += 1,
+            }
+        }
+        assert!(
+            empty > 0,
+            "a 1-candidate slice should usually find no prime"
+        );
+        // No candidates at all: never a prime.
+        for _ in 0..20 {
+            assert_eq!(search_rsa_prime(2048, 0).unwrap(), None);
+        }
+        assert_eq!(
+            search_rsa_prime(1024, 8).err(),
             Some(KeygenError::KeySize(1024))
         );
     }

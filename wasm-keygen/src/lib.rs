@@ -24,6 +24,7 @@ pub use csr::{Csr, Subject, build_csr};
 pub use error::KeygenError;
 pub use keygen::{
     GeneratedKey, KeyAlgorithm, PrivateKey, generate, generate_rsa_prime, rsa_key_from_primes,
+    search_rsa_prime,
 };
 pub use pkcs12::{PfxRequest, Profile, build_pfx};
 pub use validate::{validate_file_name, validate_password};

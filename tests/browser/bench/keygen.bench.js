@@ -41,6 +41,8 @@ try {
     ['init', 1],
     ['rustFirstKey', 1],
     ['keygenRounds', RUNS],
+    ['blockBaseline', RUNS],
+    ['blockRustTwo', RUNS],
     ['moduleRustP256', RUNS],
     ['csr', RUNS],
     ['csrP256', RUNS],
@@ -129,6 +131,16 @@ ${row('this module, `backend: webcrypto` (generate + export pkcs8 + spki)', resu
 ${row('this module, `backend: rust` (wasm, two workers, warm)', results.rustTwo)}
 ${row('this module, `backend: rust`, one worker (`hardwareConcurrency` = 1)', results.rustOne)}
 ${row('node-forge 1.4.3 pure JS (`usePureJavaScript = true`, main thread)', results.forgePureJs)}
+
+The same baseline and two-worker Rust rows timed again in blocks of their own (${RUNS} runs
+each, nothing else in between), after the interleaved rounds:
+
+| RSA-2048 key generation, in blocks | runs | median | p90 |
+|---|---|---|---|
+${row('WebCrypto `generateKey` + `exportKey(pkcs8)` (baseline)', results.blockBaseline)}
+${row('this module, `backend: rust` (wasm, two workers, warm)', results.blockRustTwo)}
+
+In blocks, pure Rust / baseline = ${ratio('blockRustTwo', 'blockBaseline')}× (95% interval ${ratioInterval('blockRustTwo', 'blockBaseline')}).
 
 | other steps | runs | median | p90 |
 |---|---|---|---|

@@ -148,16 +148,25 @@ async function contextWithCores(cores) {
     const searching = new Set();
     const inFlight = new Map();
     let maxInFlight = 0;
-    window.workerLog = () => ({ started: started.length, searching: searching.size, maxInFlight });
+    let terminated = 0;
+    let cancels = 0;
+    let cancelledAnswers = 0;
+    window.workerLog = () => ({ started: started.length, searching: searching.size, maxInFlight, terminated, cancels, cancelledAnswers });
     window.Worker = class extends window.Worker {
       constructor(...args) {
         super(...args);
         started.push(this);
         this.addEventListener('message', (ev) => {
+          if (ev.data?.type === 'cancelled') cancelledAnswers++;
           if (ev.data?.type !== 'phase') inFlight.delete(ev.data?.id);
         });
       }
+      terminate() {
+        terminated++;
+        return super.terminate();
+      }
       postMessage(msg, ...rest) {
+        if (msg?.op === 'cancel') cancels++;
         if (msg?.op === 'prime') {
           searching.add(this);
           inFlight.set(msg.id, this);
@@ -185,6 +194,38 @@ test('rust backend: RSA primes are searched in two workers at once with 2+ cores
     });
     assert.deepEqual(g.phases, ['loading', 'generating', 'done'], `${cores} cores`);
     for (const [k, v] of Object.entries(want)) assert.equal(log[k], v, `${cores} cores: ${JSON.stringify(log)}`);
+  }
+});
+
+test('rust backend: back-to-back RSA keys reuse the two workers, the losing search is stopped', async () => {
+  const { ctx, page, problems } = await keygenPage(await contextWithCores(2));
+  try {
+    const log = await page.evaluate(async () => {
+      const kg = window.keygen;
+      await kg.init();
+      const spkis = [];
+      for (let i = 0; i < 4; i++) {
+        const key = await kg.generateKey({ algorithm: { kind: 'rsa', bits: 2048 }, backend: 'rust' });
+        spkis.push(Array.from(key.spki).join(','));
+      }
+      // Let the stopped searches answer (each stops within one slice).
+      const until = performance.now() + 5000;
+      while (window.workerLog().cancelledAnswers < 4 && performance.now() < until) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return { ...window.workerLog(), distinct: new Set(spkis).size };
+    });
+    assert.equal(log.distinct, 4, 'four different keys');
+    assert.equal(log.started, 2, `two workers for all four keys: ${JSON.stringify(log)}`);
+    assert.equal(log.terminated, 0, `no worker terminated: ${JSON.stringify(log)}`);
+    // Per key the two searches race; the one still running when the second prime arrives
+    // is cancelled, and its worker answers that it stopped (or, rarely, with a prime found
+    // in the same slice, which the page wipes).
+    assert.equal(log.cancels, 4, JSON.stringify(log));
+    assert.ok(log.cancelledAnswers >= 3, JSON.stringify(log));
+    await assertClean(page, problems);
+  } finally {
+    await ctx.close();
   }
 });
 
