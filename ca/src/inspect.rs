@@ -3,10 +3,14 @@
 use x509_parser::prelude::{FromDer, X509Certificate};
 use x509_parser::x509::X509Name;
 
-use crate::spki;
 use crate::{Ca, CaError, IssuedInfo, Serial, oid};
+use crate::{der, spki};
+
+const SEQUENCE: u8 = 0x30;
+const BIT_STRING: u8 = 0x03;
 
 pub(crate) fn inspect_issued(ca: &Ca, cert_der: &[u8]) -> Result<IssuedInfo, CaError> {
+    check_outer_der(cert_der)?;
     let (rest, cert) =
         X509Certificate::from_der(cert_der).map_err(|e| CaError::Parse(e.to_string()))?;
     if !rest.is_empty() {
@@ -38,6 +42,46 @@ pub(crate) fn inspect_issued(ca: &Ca, cert_der: &[u8]) -> Result<IssuedInfo, CaE
         not_before: tbs.validity.not_before.to_datetime(),
         not_after: tbs.validity.not_after.to_datetime(),
     })
+}
+
+/// One element split off the front of `input`: (tag, the whole element, rest).
+fn element(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let (tag, _, rest) = der::read(input)?;
+    Some((tag, &input[..input.len() - rest.len()], rest))
+}
+
+/// The unsigned wrapper of the certificate in DER, exactly: `SEQUENCE { tbsCertificate
+/// SEQUENCE, signatureAlgorithm SEQUENCE (byte for byte the one inside tbsCertificate),
+/// signatureValue BIT STRING }` and nothing after it. The signature covers only the TBS, and
+/// x509-parser accepts these SEQUENCEs under other tag classes (fuzzing found `[16]` and
+/// `[APPLICATION 16]` wrappers accepted), so without this a re-wrapped certificate of ours
+/// that no strict DER reader opens would pass as ours.
+fn check_outer_der(cert_der: &[u8]) -> Result<(), CaError> {
+    let bad = || CaError::Parse("not a DER-encoded X.509 certificate".into());
+    let (tag, body, rest) = der::read(cert_der).ok_or_else(bad)?;
+    if tag != SEQUENCE || !rest.is_empty() {
+        return Err(bad());
+    }
+    let (tbs_tag, tbs, rest) = element(body).ok_or_else(bad)?;
+    let (alg_tag, alg, rest) = element(rest).ok_or_else(bad)?;
+    let (sig_tag, _, rest) = element(rest).ok_or_else(bad)?;
+    if tbs_tag != SEQUENCE || alg_tag != SEQUENCE || sig_tag != BIT_STRING || !rest.is_empty() {
+        return Err(bad());
+    }
+    // Inside the TBS: [0] version (optional), serialNumber, then the signature algorithm.
+    let (_, tbs_body, _) = der::read(tbs).ok_or_else(bad)?;
+    let (mut tag, _, mut rest) = element(tbs_body).ok_or_else(bad)?;
+    if tag == 0xa0 {
+        (tag, _, rest) = element(rest).ok_or_else(bad)?;
+    }
+    if tag != 0x02 {
+        return Err(bad());
+    }
+    let (_, inner_alg, _) = element(rest).ok_or_else(bad)?;
+    if inner_alg != alg {
+        return Err(bad());
+    }
+    Ok(())
 }
 
 fn attribute(name: &X509Name<'_>, attr: oid::Oid) -> Option<String> {

@@ -321,3 +321,49 @@ fn inspect_refuses_foreign_tampered_and_garbage_certificates() {
     ));
     assert!(matches!(ca.inspect_issued(&[]), Err(CaError::Parse(_))));
 }
+
+/// Found by the cert_inspect fuzzer: x509-parser took our certificate with its outer
+/// SEQUENCE (or the outer signatureAlgorithm SEQUENCE) re-tagged as `[16]` or
+/// `[APPLICATION 16]`. The signature covers only the TBS, so such a file verified; it is not
+/// DER, no strict reader opens it, and it must not pass as ours.
+#[test]
+fn re_tagged_wrappers_of_our_certificates_are_refused() {
+    let ca = Ca::generate(&ca_subject(), NOW, 1).unwrap();
+    let checked = ca.check_csr(&profile(), rsa2048_csr()).unwrap();
+    let leaf = ca
+        .issue(&profile(), &request(checked.spki_der, Serial::random()))
+        .unwrap();
+    assert!(ca.inspect_issued(&leaf).is_ok());
+    let (_, parsed) = x509_parser::parse_x509_certificate(&leaf).unwrap();
+    let tbs_len = parsed.tbs_certificate.as_ref().len();
+    // Outer header (0x30 0x82 len len), then the TBS, then the outer AlgorithmIdentifier.
+    assert_eq!(&leaf[..2], &[0x30, 0x82]);
+    let outer_alg = 4 + tbs_len;
+    assert_eq!(leaf[outer_alg], 0x30);
+    for (at, tag) in [(0, 0xb0), (0, 0x70), (0, 0x31), (outer_alg, 0xb0), (outer_alg, 0x70)] {
+        let mut bad = leaf.clone();
+        bad[at] = tag;
+        let lax = x509_parser::parse_x509_certificate(&bad).is_ok();
+        assert!(
+            matches!(ca.inspect_issued(&bad), Err(CaError::Parse(_))),
+            "tag {tag:#04x} at {at} accepted (x509-parser alone accepts it: {lax})"
+        );
+    }
+    // The outer algorithm must be the TBS one byte for byte: sha256WithRSAEncryption with
+    // its NULL parameters dropped (same OID, different encoding) is refused too.
+    let alg_len = usize::from(leaf[outer_alg + 1]);
+    let alg = &leaf[outer_alg..outer_alg + 2 + alg_len];
+    assert_eq!(&alg[alg.len() - 2..], &[0x05, 0x00], "RSA algorithm with NULL");
+    let mut no_null = leaf[4..outer_alg].to_vec();
+    no_null.push(0x30);
+    no_null.push((alg_len - 2) as u8);
+    no_null.extend_from_slice(&alg[2..alg.len() - 2]);
+    no_null.extend_from_slice(&leaf[outer_alg + 2 + alg_len..]);
+    let len = no_null.len();
+    let mut rewrapped = vec![0x30, 0x82, (len >> 8) as u8, len as u8];
+    rewrapped.extend_from_slice(&no_null);
+    assert!(matches!(
+        ca.inspect_issued(&rewrapped),
+        Err(CaError::Parse(_))
+    ));
+}
