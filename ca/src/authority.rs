@@ -50,6 +50,7 @@ pub(crate) fn generate(
         public_key: public,
         key_id,
         key,
+        not_after,
     })
 }
 
@@ -109,6 +110,7 @@ pub(crate) fn from_pem(cert_pem: &str, key_pem: &str) -> Result<Ca, CaError> {
         })
         .unwrap_or_else(|| public.key_id());
     let subject_der = cert.subject().as_raw().to_vec();
+    let not_after = cert.validity().not_after.to_datetime();
     drop(cert);
     Ok(Ca {
         cert_der,
@@ -116,6 +118,7 @@ pub(crate) fn from_pem(cert_pem: &str, key_pem: &str) -> Result<Ca, CaError> {
         public_key: public,
         key_id,
         key,
+        not_after,
     })
 }
 

@@ -9,6 +9,17 @@ use crate::spki::{self, PublicKey};
 use crate::{Ca, CaError, IssueRequest, Profile, ext, name, oid};
 
 pub(crate) fn issue(ca: &Ca, profile: &Profile, req: &IssueRequest) -> Result<Vec<u8>, CaError> {
+    // A leaf valid after its issuer would fail path validation for the rest of its life
+    // (RFC 5280 6.1.3: every certificate on the path must be valid at the time of use).
+    if req.not_after > ca.not_after {
+        return Err(CaError::Build(format!(
+            "the certificate would be valid until {}, after the CA certificate expires ({})",
+            req.not_after, ca.not_after
+        )));
+    }
+    if req.not_before >= req.not_after {
+        return Err(CaError::Build("the certificate validity is empty".into()));
+    }
     let public = subject_key(profile, &req.spki_der)?;
     let subject = name::leaf_name(&req.subject)?;
     let spki = public.to_spki_der();

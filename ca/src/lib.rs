@@ -169,6 +169,8 @@ pub struct Ca {
     /// Subject key identifier, copied into authorityKeyIdentifier of issued certificates.
     key_id: Vec<u8>,
     key: key::CaKey,
+    /// End of the CA certificate's validity: no leaf is issued beyond it.
+    not_after: OffsetDateTime,
 }
 
 impl fmt::Debug for Ca {
@@ -201,6 +203,12 @@ impl Ca {
     /// From PEM files an operator configured; refuses a key that does not match.
     pub fn from_pem(cert_pem: &str, key_pem: &str) -> Result<Ca, CaError> {
         authority::from_pem(cert_pem, key_pem)
+    }
+
+    /// When the CA certificate expires. Leaves must end by then: [`Ca::issue`] refuses a
+    /// request that would outlive the CA, so callers cap their validity with this.
+    pub fn not_after(&self) -> OffsetDateTime {
+        self.not_after
     }
 
     pub fn certificate_der(&self) -> &[u8] {

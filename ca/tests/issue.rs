@@ -443,3 +443,29 @@ fn bad_requests_are_refused() {
     ));
     assert!(ca.issue(&profile(), &good).is_ok());
 }
+
+#[test]
+fn leaves_may_not_outlive_the_ca_or_be_empty() {
+    let ca = test_ca();
+    assert_eq!(ca.not_after(), datetime!(2036-03-02 08:00:00 UTC));
+    let checked = ca.check_csr(&profile(), rsa2048_csr()).unwrap();
+    let mut req = request(checked.spki_der, Serial::random());
+    // Ending exactly with the CA is fine.
+    req.not_after = ca.not_after();
+    let leaf = ca.issue(&profile(), &req).unwrap();
+    let (_, parsed) = X509Certificate::from_der(&leaf).unwrap();
+    assert_eq!(parsed.validity().not_after.to_datetime(), ca.not_after());
+    // One second later is not.
+    req.not_after = ca.not_after() + time::Duration::seconds(1);
+    let err = ca.issue(&profile(), &req).unwrap_err();
+    assert!(
+        err.to_string().contains("after the CA certificate expires"),
+        "{err}"
+    );
+    // Nor an empty validity.
+    req.not_after = req.not_before;
+    assert!(ca.issue(&profile(), &req).is_err());
+    // A loaded CA knows its end too.
+    let loaded = ca::Ca::from_pem(&ca.certificate_pem(), &ca.key_pem()).unwrap();
+    assert_eq!(loaded.not_after(), ca.not_after());
+}

@@ -134,6 +134,16 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> Result<Built, Start
     if state.config.auth.dev_login {
         tracing::warn!("the development login is ENABLED (auth.dev_login); never in production");
     }
+    let now = state.now();
+    let ca_end = state.svc.ca.not_after();
+    if ca_end <= now + time::Duration::days(i64::from(state.svc.profile.validity_days)) {
+        // Certificates are then cut short at the CA's end (and none is issued after it).
+        tracing::warn!(
+            ca_not_after = %ca_end,
+            validity_days = state.svc.profile.validity_days,
+            "the CA certificate expires before a certificate issued now would; install a new CA"
+        );
+    }
     Ok(Built {
         router: http::router(state.clone()),
         background: Background {

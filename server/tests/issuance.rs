@@ -540,3 +540,72 @@ async fn registration(b: Backend) {
     srv.stop().await;
 }
 both!(registration);
+
+/// A CA that ends before the configured leaf validity: certificates are cut short at the CA's
+/// end, and after it none is issued (an operator has to install a new CA).
+async fn leaves_never_outlive_the_ca(b: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    // One year of CA validity, the default 730 days of leaf validity.
+    let short = ca::Ca::generate(
+        &ca::CaSubject {
+            common_name: "Portal Short-Lived Test CA".into(),
+            organization: "Customs Single Window Test".into(),
+            country: "TW".into(),
+        },
+        time::OffsetDateTime::now_utc() - time::Duration::days(1),
+        1,
+    )
+    .unwrap();
+    let (cert, key) = (dir.path().join("ca.pem"), dir.path().join("ca.key"));
+    std::fs::write(&cert, short.certificate_pem()).unwrap();
+    std::fs::write(&key, short.key_pem().as_bytes()).unwrap();
+    let srv = TestServer::start_with(b, |c| {
+        c.ca_cert = Some(cert.clone());
+        c.ca_key = Some(key.clone());
+        // The test moves the clock past the CA's end; sessions must survive that.
+        c.auth.idle_timeout_minutes = 500 * 24 * 60;
+        c.auth.absolute_timeout_hours = 500 * 24;
+    })
+    .await;
+    assert_eq!(srv.state.svc.profile.validity_days, 730);
+    let ca_end = short.not_after();
+    let alice = srv.applicant(common::TAX_ID).await;
+    let ops = srv.operator().await;
+
+    let app = common::paid_application(&alice, &ops).await;
+    let r = alice
+        .submit_csr(&app.serial, &common::csr_pem(0, "x"))
+        .await;
+    assert_eq!(r.status().as_u16(), 200);
+    let issued: IssuedCertificate = r.json().await.unwrap();
+    let der = pem_to_der(&issued.certificate_pem);
+    assert_eq!(short.inspect_issued(&der).unwrap().not_after, ca_end);
+    // The row and the view say the same as the certificate.
+    let view = alice.application(&app.serial).await;
+    let shown = time::OffsetDateTime::parse(
+        &view.certificate.unwrap().not_after,
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    assert_eq!(shown, ca_end);
+    let expected = ca_end
+        .to_offset(time::UtcOffset::UTC)
+        .format(time::macros::format_description!(
+            "[month repr:short] [day padding:space] [hour]:[minute]:[second] [year] GMT"
+        ))
+        .unwrap();
+    assert!(cert_text(&der).contains(&format!("Not After : {expected}")));
+
+    // After the CA's end nothing is issued, and the paid application keeps waiting.
+    let app2 = common::paid_application(&alice, &ops).await;
+    srv.clock.advance(time::Duration::days(400));
+    let r = alice
+        .submit_csr(&app2.serial, &common::csr_pem(1, "x"))
+        .await;
+    assert_eq!(r.status().as_u16(), 500);
+    assert_eq!(code(&r.json().await.unwrap()), "internal");
+    assert_eq!(alice.application(&app2.serial).await.status, Status::Paid);
+    assert_eq!(count(&srv, "SELECT COUNT(*) FROM certificates").await, 1);
+    srv.stop().await;
+}
+both!(leaves_never_outlive_the_ca);

@@ -64,6 +64,19 @@ pub fn issued_view(
 }
 
 /// The stored request a certificate row describes.
+/// `validity_days` after `not_before`, cut short at the CA certificate's own end: a leaf
+/// valid after its issuer would not validate for the rest of its life.
+fn leaf_not_after(svc: &Services, not_before: OffsetDateTime) -> DomainResult<OffsetDateTime> {
+    let wanted = not_before + Duration::days(i64::from(svc.profile.validity_days));
+    let ca_end = svc.ca.not_after();
+    if ca_end <= not_before {
+        return Err(DomainError::Internal(format!(
+            "the CA certificate expired at {ca_end}; an operator must install a new CA"
+        )));
+    }
+    Ok(wanted.min(ca_end))
+}
+
 fn issue_request(cert: &CertRow) -> DomainResult<IssueRequest> {
     Ok(IssueRequest {
         spki_der: cert.spki_der.clone(),
@@ -158,7 +171,7 @@ pub async fn submit_csr(
         DomainError::Internal(format!("application {} has no cert name", app.serial))
     })?;
     let not_before = now.replace_nanosecond(0).unwrap_or(now);
-    let not_after = not_before + Duration::days(i64::from(svc.profile.validity_days));
+    let not_after = leaf_not_after(svc, not_before)?;
     let cert_serial = Serial::try_random()?;
     let ou = (app.cert_kind == CertKind::Individual && !app.staff_code.is_empty())
         .then(|| app.staff_code.clone());
