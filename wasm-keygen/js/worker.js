@@ -3,7 +3,8 @@
 //
 // Jobs (`op`): `generate` a whole key pair; `prime`, one RSA prime (index.js runs these in
 // two workers at once); `assemble` the RSA key from two primes; `init` only instantiates;
-// `cancel` stops the prime search `target` (no answer).
+// `cancel` stops the prime search `target`, which then answers `cancelled` (the cancel
+// itself gets no answer; a search that found its prime first answers with it).
 
 import initWasm, { generateKeyPair, searchRsaPrime, rsaKeyFromPrimes } from './wasm_keygen.js';
 
@@ -13,7 +14,7 @@ import initWasm, { generateKeyPair, searchRsaPrime, rsaKeyFromPrimes } from './w
 const CANDIDATES_PER_SLICE = 8;
 
 let ready = null;
-const searching = new Set(); // ids of prime searches in progress
+const searches = new Set(); // ids of prime searches received and not yet answered
 const cancelled = new Set();
 
 // Resolves once the messages queued before it have been handled (a macrotask, like
@@ -30,17 +31,14 @@ function nextTask() {
 
 /** One RSA prime, or null if the search was cancelled first. */
 async function searchPrime(id, bits) {
-  searching.add(id);
-  try {
-    for (;;) {
-      if (cancelled.has(id)) return null;
-      const prime = searchRsaPrime(bits, CANDIDATES_PER_SLICE);
-      if (prime) return prime;
-      await nextTask();
-    }
-  } finally {
-    searching.delete(id);
-    cancelled.delete(id);
+  // Read the messages already queued before the first slice: a cancel sent right behind
+  // the job then stops it before any work, instead of after the first slice.
+  await nextTask();
+  for (;;) {
+    if (cancelled.has(id)) return null;
+    const prime = searchRsaPrime(bits, CANDIDATES_PER_SLICE);
+    if (prime) return prime;
+    await nextTask();
   }
 }
 
@@ -72,10 +70,13 @@ async function run(msg) {
 self.onmessage = async (ev) => {
   const msg = ev.data;
   if (msg.op === 'cancel') {
-    if (searching.has(msg.target)) cancelled.add(msg.target);
+    if (searches.has(msg.target)) cancelled.add(msg.target);
     return;
   }
   const { id, module } = msg;
+  // Registered before any await, so that a cancel arriving while the module is still being
+  // instantiated stops this search too.
+  if (msg.op === 'prime') searches.add(id);
   try {
     if (!ready) ready = initWasm({ module_or_path: module });
     await ready;
@@ -90,5 +91,8 @@ self.onmessage = async (ev) => {
       message: String(e?.message ?? e),
       field: e?.field,
     });
+  } finally {
+    searches.delete(id);
+    cancelled.delete(id);
   }
 };
