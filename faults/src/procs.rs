@@ -57,7 +57,11 @@ impl Portal {
             ("PORTAL_MAIL__PORT", smtp_port.to_string()),
             ("PORTAL_MAIL__SECURITY", "none".into()),
             ("PORTAL_MAIL__TIMEOUT_SECS", "5".into()),
-            ("PORTAL_LOG", "warn".into()),
+            // The harness's own PORTAL_LOG (e.g. `mailer=info,warn`) reaches the portal.
+            (
+                "PORTAL_LOG",
+                std::env::var("PORTAL_LOG").unwrap_or_else(|_| "warn".into()),
+            ),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))

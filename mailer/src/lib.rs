@@ -18,6 +18,12 @@
 //! window) each row is sent exactly once. Exactly-once is impossible over SMTP, which has
 //! no idempotency key; we prefer a rare duplicate over a lost notice.
 //!
+//! The window is kept short: the worker's sockets have Nagle's algorithm off, so the end of
+//! the message is not held back waiting for an ACK (a crash in that wait still delivers:
+//! the kernel sends what was queued), and the row is marked `sent` straight after the
+//! server's reply, before QUIT. What remains is the reply's way back plus the UPDATE, which
+//! on SQLite may wait for the write lock behind a long transaction (RELIABILITY.md).
+//!
 //! # Wiring (server)
 //!
 //! ```no_run

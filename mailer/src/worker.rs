@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 use tokio::sync::Notify;
 
 use crate::outbox::{self, Claimed};
-use crate::transport::{SendError, Sender};
+use crate::transport::{Accepted, SendError, Sender};
 use crate::{MailError, MailTransport};
 
 #[derive(Debug, Clone)]
@@ -113,9 +113,16 @@ impl Worker {
                 continue;
             };
             stats.claimed += 1;
-            let result = self.send_within_lease(&mail, now).await;
+            let (result, accepted) = match self.send_within_lease(&mail, now).await {
+                Ok(accepted) => (Ok(()), Some(accepted)),
+                Err(e) => (Err(e), None),
+            };
             let stop = matches!(&result, Err(e) if e.unreachable && !e.permanent);
-            match self.record(&mail, t, result).await? {
+            let recorded = self.record(&mail, t, result).await;
+            if let Some(accepted) = accepted {
+                accepted.close().await;
+            }
+            match recorded? {
                 Outcome::Sent => stats.sent += 1,
                 Outcome::Retry => stats.retried += 1,
                 Outcome::Failed => stats.failed += 1,
@@ -132,7 +139,7 @@ impl Worker {
         &self,
         mail: &Claimed,
         now: OffsetDateTime,
-    ) -> Result<(), SendError> {
+    ) -> Result<Accepted, SendError> {
         let deadline = self.options.lease / 2;
         match tokio::time::timeout(deadline, self.sender.send(mail, now)).await {
             Ok(r) => r,
