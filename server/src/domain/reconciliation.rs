@@ -42,8 +42,18 @@ pub async fn import(
         errors_not_listed: 0,
     };
     let mut seen = HashSet::new();
+    // Bills are locked one by one as the lines are checked. Taken in bill-number order, two
+    // imports that share bills (a file sent twice, overlapping statements) wait for each
+    // other; in file order they could each hold a bill the other needs (a deadlock, which
+    // PostgreSQL ends by failing one of them). The sort is stable, so the first of two
+    // lines with the same bill is still the one accepted; the report is put back in file
+    // order below.
+    let mut order: Vec<&Line> = lines.iter().collect();
+    order.sort_by(|a, b| a.bill_no.cmp(&b.bill_no));
+    let mut applied = Vec::new();
+    let mut already_paid = Vec::new();
     let mut tx = svc.db.write().await?;
-    for line in &lines {
+    for line in order {
         let (amount, paid_on) = match &line.parsed {
             Ok(v) => *v,
             Err(why) => {
@@ -74,7 +84,7 @@ pub async fn import(
                 .await?
             {
                 Outcome::AlreadyPaid => {
-                    report.already_paid.push(line.bill_no.clone());
+                    already_paid.push((line.line, line.bill_no.clone()));
                     None
                 }
                 Outcome::Refused(r) => Some(r),
@@ -91,7 +101,7 @@ pub async fn import(
                     .await?
                     {
                         Ok(()) => {
-                            report.applied.push(line.bill_no.clone());
+                            applied.push((line.line, line.bill_no.clone()));
                             None
                         }
                         Err(r) => Some(r),
@@ -102,6 +112,11 @@ pub async fn import(
             report.errors.push(row_error(line, r.code(), r.message()));
         }
     }
+    applied.sort();
+    already_paid.sort();
+    report.applied = applied.into_iter().map(|(_, bill)| bill).collect();
+    report.already_paid = already_paid.into_iter().map(|(_, bill)| bill).collect();
+    report.errors.sort_by_key(|e| e.line);
     if report.errors.len() > IMPORT_ERRORS_LISTED {
         report.errors_not_listed = report.errors.len() - IMPORT_ERRORS_LISTED;
         report.errors.truncate(IMPORT_ERRORS_LISTED);
