@@ -141,7 +141,10 @@ async fn main() {
         assert_eq!(arrived, 2 * (n + 3), "every mail arrived once");
     }
     println!("mail_bench: aiosmtpd Maildir sink on 127.0.0.1, one SMTP session per mail");
-    println!("{:<58} {:>6} {:>9} {:>8} {:>10}", "sender", "mails", "seconds", "mails/s", "ms/mail");
+    println!(
+        "{:<58} {:>6} {:>9} {:>8} {:>10}",
+        "sender", "mails", "seconds", "mails/s", "ms/mail"
+    );
     for r in rows {
         println!(
             "{:<58} {:>6} {:>9.3} {:>8.1} {:>10.2}",

@@ -298,7 +298,8 @@ impl Sender {
 }
 
 impl SmtpSender {
-    /// Connect, say hello, secure, authenticate, send one message, quit.
+    /// Connect, say hello, secure, authenticate, send one message. The caller closes the
+    /// session (QUIT) once it has recorded the outcome.
     async fn deliver(&self, message: &Message) -> Result<Accepted, SendError> {
         let tcp = connect_tcp(&self.host, self.port, self.timeout)
             .await
@@ -308,7 +309,9 @@ impl SmtpSender {
             Security::Implicit { connector, name } => {
                 let tls = tokio::time::timeout(self.timeout, connector.connect(name.clone(), tcp))
                     .await
-                    .map_err(|_| unreachable(format!("TLS handshake with {} timed out", self.host)))?
+                    .map_err(|_| {
+                        unreachable(format!("TLS handshake with {} timed out", self.host))
+                    })?
                     .map_err(|e| unreachable(format!("TLS handshake with {}: {e}", self.host)))?;
                 Box::new(ImplicitTls(tls))
             }
@@ -435,7 +438,8 @@ fn lettre_tls_parameters(
 
 /// The same trust as lettre's STARTTLS path: the public web roots plus `tls_ca_file`.
 fn rustls_connector(extra_roots: &[CertificateDer<'static>]) -> Result<TlsConnector, MailError> {
-    let mut roots = rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    let mut roots =
+        rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     for cert in extra_roots {
         roots
             .add(cert.clone())

@@ -78,7 +78,11 @@ async fn accepted_mail_is_recorded_before_quit_and_a_silent_quit_changes_nothing
     let stats = worker.run_once(NOW).await.unwrap();
     let took = started.elapsed();
 
-    assert_eq!((stats.sent, stats.retried, stats.failed), (1, 0, 0), "{stats:?}");
+    assert_eq!(
+        (stats.sent, stats.retried, stats.failed),
+        (1, 0, 0),
+        "{stats:?}"
+    );
     assert!(took < Duration::from_secs(3), "took {took:?}");
     let row = get_mail(&db.pool, id).await.unwrap().unwrap();
     assert_eq!(row.state, OutboxState::Sent);

@@ -481,7 +481,10 @@ async fn concurrent_overlapping_imports(b: Backend) {
         bills.push(alice.create(&good_form()).await.bill.unwrap().bill_no);
     }
     let file = |bills: &[String]| -> String {
-        bills.iter().map(|b| format!("{b},2000,{today}\n")).collect()
+        bills
+            .iter()
+            .map(|b| format!("{b},2000,{today}\n"))
+            .collect()
     };
     let forward = file(&bills);
     let mut reversed_bills = bills.clone();
