@@ -23,14 +23,6 @@ use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use mailer::{MailKind, SmtpSecurity, Worker};
 
-fn transport(port: u16, security: SmtpSecurity, ca: &Path) -> mailer::MailTransport {
-    let mut c = mailer::SmtpConfig::new("127.0.0.1", security, "noreply@portal.example.gov.tw");
-    c.port = Some(port);
-    c.timeout_secs = 5;
-    c.tls_ca_file = Some(ca.to_path_buf());
-    mailer::MailTransport::Smtp(c)
-}
-
 struct Row {
     what: String,
     mails: usize,
@@ -52,7 +44,12 @@ async fn worker_row(n: usize, port: u16, security: SmtpSecurity, ca: &Path) -> f
         batch_size: 1000,
         ..options()
     };
-    let worker = Worker::new(db.pool.clone(), transport(port, security, ca), options).unwrap();
+    let worker = Worker::new(
+        db.pool.clone(),
+        tls_transport(port, security, Some(ca)),
+        options,
+    )
+    .unwrap();
     let started = Instant::now();
     let mut sent = 0;
     while sent < n {

@@ -6,19 +6,9 @@
 
 mod common;
 
-use std::path::Path;
-
 use common::pki::make_pki;
 use common::*;
 use mailer::{MailKind, OutboxState, SmtpSecurity, Worker, get_mail};
-
-fn tls_transport(port: u16, security: SmtpSecurity, ca: Option<&Path>) -> mailer::MailTransport {
-    let mut c = mailer::SmtpConfig::new("127.0.0.1", security, "noreply@portal.example.gov.tw");
-    c.port = Some(port);
-    c.timeout_secs = 5;
-    c.tls_ca_file = ca.map(Path::to_path_buf);
-    mailer::MailTransport::Smtp(c)
-}
 
 async fn deliver_over(security: SmtpSecurity) {
     let db = TestDb::sqlite().await;

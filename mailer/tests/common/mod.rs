@@ -64,6 +64,19 @@ pub fn smtp_transport(port: u16) -> mailer::MailTransport {
     mailer::MailTransport::Smtp(c)
 }
 
+/// SMTP on 127.0.0.1:`port` in `security` mode, trusting `ca` (`tls_ca_file`) if given.
+pub fn tls_transport(
+    port: u16,
+    security: mailer::SmtpSecurity,
+    ca: Option<&Path>,
+) -> mailer::MailTransport {
+    let mut c = mailer::SmtpConfig::new("127.0.0.1", security, "noreply@portal.example.gov.tw");
+    c.port = Some(port);
+    c.timeout_secs = 5;
+    c.tls_ca_file = ca.map(Path::to_path_buf);
+    mailer::MailTransport::Smtp(c)
+}
+
 /// Options for tests: short timeouts so a dead server does not stall the test.
 pub fn options() -> mailer::WorkerOptions {
     mailer::WorkerOptions {
