@@ -3,7 +3,6 @@
 
 use std::cell::RefCell;
 
-use proto::Lang;
 use proto::api::{
     ApplicationForm, ApplicationQuery, ApplicationView, AuditEntry, CardChallenge,
     CardLoginRequest, CertificateActionRequest, CertificateView, CsrSubmission, DevLoginRequest,
@@ -11,11 +10,14 @@ use proto::api::{
     PaymentRecord, RegistrationRequest, RegistrationView, SessionView,
 };
 use proto::validate::FieldError;
+use proto::{ErrorCode, Lang};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Headers, RequestCredentials, RequestInit, Response};
+
+use crate::i18n::pick;
 
 thread_local! {
     // The token of the current session; every POST must echo it (double-submit CSRF check).
@@ -53,11 +55,11 @@ impl ApiError {
         }
     }
 
-    pub fn code(&self) -> &str {
+    /// The server's code; `None` when there was no (readable) answer.
+    pub fn code(&self) -> Option<ErrorCode> {
         match self {
-            ApiError::Http { info, .. } => &info.code,
-            ApiError::Network(_) => "network",
-            ApiError::Decode(_) => "decode",
+            ApiError::Http { info, .. } => Some(info.code),
+            ApiError::Network(_) | ApiError::Decode(_) => None,
         }
     }
 
@@ -68,45 +70,48 @@ impl ApiError {
         }
     }
 
-    /// What to tell the user: our own words for known codes, the server's otherwise.
-    pub fn message(&self, lang: Lang) -> String {
-        let zh = lang == Lang::ZhTw;
-        let known = match self.code() {
-            "unauthenticated" if zh => "登入已逾時或帳號密碼錯誤，請重新登入",
-            "unauthenticated" => "Not logged in, session expired or wrong credentials",
-            "forbidden" if zh => "您沒有執行此動作的權限",
-            "forbidden" => "You are not allowed to do this",
-            "csrf" if zh => "安全檢查失敗，請重新整理頁面後再試",
-            "csrf" => "Security check failed; reload the page and try again",
-            "not_found" if zh => "查無資料",
-            "not_found" => "Not found",
-            "invalid_transition" if zh => "目前的申請狀態不允許此動作",
-            "invalid_transition" => "The application's status does not allow this now",
-            "validation_failed" if zh => "請修正標示的欄位",
-            "validation_failed" => "Please correct the marked fields",
-            "rate_limited" if zh => "嘗試次數過多，請稍後再試",
-            "rate_limited" => "Too many attempts; please wait and try again",
-            "idempotency_key_reused" if zh => {
-                "此頁面已送出過一份內容不同的申請，請先至申請紀錄查看；如需再申請，請重新開啟申請頁"
-            }
-            "idempotency_key_reused" => {
-                "This page already submitted an application with different data; check your \
-                 applications, and open the application page again to apply once more"
-            }
-            "too_large" if zh => "檔案過大",
-            "too_large" => "The file is too large",
-            "network" if zh => "無法連線到伺服器，請檢查網路後再試",
-            "network" => "Cannot reach the server; check the network and try again",
-            _ => "",
-        };
-        if !known.is_empty() {
-            return known.to_owned();
-        }
+    /// What to tell the user: the text of the error's code in the page's language (every
+    /// code has one, see `proto::ErrorCode`), never the server's English message.
+    pub fn message(&self, lang: Lang) -> &'static str {
         match self {
-            ApiError::Http { info, .. } if !info.message.is_empty() => info.message.clone(),
-            ApiError::Http { status, info, .. } => format!("HTTP {status} {}", info.code),
-            ApiError::Network(m) | ApiError::Decode(m) => m.clone(),
+            ApiError::Http { info, .. } => info.code.label(lang),
+            ApiError::Network(_) => pick(
+                lang,
+                "無法連線到伺服器，請檢查網路後再試",
+                "Cannot reach the server; check the network and try again",
+            ),
+            ApiError::Decode(_) => pick(
+                lang,
+                "無法解讀伺服器的回應，請重新整理頁面後再試",
+                "The server's answer could not be read; reload the page and try again",
+            ),
         }
+    }
+
+    /// The technical detail behind the message (the server's words: which check failed, a
+    /// request id), shown folded under it; `None` where it adds nothing.
+    pub fn detail(&self) -> Option<&str> {
+        let text = match self {
+            ApiError::Http { info, .. } if info.code == ErrorCode::ValidationFailed => "",
+            ApiError::Http { info, .. } => &info.message,
+            ApiError::Network(m) | ApiError::Decode(m) => m,
+        };
+        Some(text.trim()).filter(|t| !t.is_empty())
+    }
+}
+
+/// The code a bare status stands for, when an answer carries no error body (a proxy's page).
+pub fn code_of_status(status: u16) -> ErrorCode {
+    match status {
+        400 => ErrorCode::BadRequest,
+        401 => ErrorCode::Unauthenticated,
+        403 => ErrorCode::Forbidden,
+        404 => ErrorCode::NotFound,
+        409 => ErrorCode::Conflict,
+        413 => ErrorCode::TooLarge,
+        422 => ErrorCode::ValidationFailed,
+        429 => ErrorCode::RateLimited,
+        _ => ErrorCode::Internal,
     }
 }
 
@@ -190,17 +195,7 @@ async fn send(
         let info = serde_json::from_str::<ErrorBody>(&text)
             .map(|b| b.error)
             .unwrap_or_else(|_| ErrorInfo {
-                code: match status {
-                    401 => "unauthenticated",
-                    403 => "forbidden",
-                    404 => "not_found",
-                    409 => "conflict",
-                    413 => "too_large",
-                    422 => "validation_failed",
-                    429 => "rate_limited",
-                    _ => "internal",
-                }
-                .into(),
+                code: code_of_status(status),
                 message: String::new(),
                 fields: vec![],
             });

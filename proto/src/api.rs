@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::{ErrorCode, ImportRowCode};
 use crate::model::{
     Action, ApplicationType, BillStatus, BusinessType, CertKind, CertStatus, CustomsOffice, Role,
     Status,
@@ -234,7 +235,8 @@ pub struct ImportRowError {
     /// 1-based line number in the file.
     pub line: usize,
     pub bill_no: String,
-    pub code: String,
+    pub code: ImportRowCode,
+    /// The server's English detail (e.g. the bill's amount); the app shows `code`'s text.
     pub message: String,
 }
 
@@ -307,8 +309,9 @@ pub struct ErrorBody {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorInfo {
     /// Stable machine code, e.g. `validation_failed`, `invalid_transition`, `not_found`.
-    pub code: String,
-    /// Human message (English); the page may show its own text for known codes.
+    pub code: ErrorCode,
+    /// The server's English detail (which check failed, a request id); the app shows the
+    /// code's own zh-TW or English text and this only as a detail.
     pub message: String,
     /// Per-field errors for `validation_failed`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -2,8 +2,10 @@
 //! validation rules both the server and the browser apply. No I/O; builds for wasm32.
 
 pub mod api;
+pub mod error;
 pub mod ids;
 pub mod model;
 pub mod validate;
 
+pub use error::{ErrorCode, ImportRowCode};
 pub use model::*;

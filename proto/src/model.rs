@@ -16,7 +16,7 @@ pub enum Lang {
 macro_rules! labelled_enum {
     ($(#[$m:meta])* $name:ident { $($variant:ident = $wire:literal, $zh:literal, $en:literal;)+ }) => {
         $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
         pub enum $name {
             $(#[serde(rename = $wire)] $variant,)+
         }
@@ -33,9 +33,9 @@ macro_rules! labelled_enum {
                 match code { $($wire => Some($name::$variant),)+ _ => None }
             }
 
-            pub fn label(self, lang: Lang) -> &'static str {
+            pub fn label(self, lang: $crate::model::Lang) -> &'static str {
                 match (self, lang) {
-                    $(($name::$variant, Lang::ZhTw) => $zh, ($name::$variant, Lang::En) => $en,)+
+                    $(($name::$variant, $crate::model::Lang::ZhTw) => $zh, ($name::$variant, $crate::model::Lang::En) => $en,)+
                 }
             }
         }
@@ -47,6 +47,7 @@ macro_rules! labelled_enum {
         }
     };
 }
+pub(crate) use labelled_enum;
 
 labelled_enum!(
     /// 申請類別.
@@ -140,6 +141,7 @@ labelled_enum!(
         Revoke = "revoke", "註銷", "Revoke";
         Suspend = "suspend", "暫禁", "Suspend";
         Unsuspend = "unsuspend", "解禁", "Unsuspend";
+        RecordPayment = "record_payment", "記錄繳費", "Record payment";
     }
 );
 

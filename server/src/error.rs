@@ -4,6 +4,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use proto::ErrorCode;
 use proto::api::{ErrorBody, ErrorInfo, ImportReport};
 use proto::validate::FieldError;
 
@@ -51,23 +52,25 @@ impl ApiError {
         }
     }
 
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            ApiError::BadRequest(_) => "bad_request",
-            ApiError::Unauthenticated(_) => "unauthenticated",
-            ApiError::Forbidden(_) => "forbidden",
-            ApiError::Csrf(_) => "csrf",
-            ApiError::NotFound(_) => "not_found",
-            ApiError::InvalidTransition(_) => "invalid_transition",
-            ApiError::Conflict(_) => "conflict",
-            ApiError::IdempotencyKeyReused => "idempotency_key_reused",
-            ApiError::TooLarge => "too_large",
-            ApiError::Validation(_) => "validation_failed",
-            ApiError::BadCsr(_) => "bad_csr",
-            ApiError::BadCertificate(_) => "bad_certificate",
-            ApiError::PaymentRejected(_) | ApiError::ImportRejected(_) => "payment_rejected",
-            ApiError::RateLimited => "rate_limited",
-            ApiError::Internal(_) => "internal",
+            ApiError::BadRequest(_) => ErrorCode::BadRequest,
+            ApiError::Unauthenticated(_) => ErrorCode::Unauthenticated,
+            ApiError::Forbidden(_) => ErrorCode::Forbidden,
+            ApiError::Csrf(_) => ErrorCode::Csrf,
+            ApiError::NotFound(_) => ErrorCode::NotFound,
+            ApiError::InvalidTransition(_) => ErrorCode::InvalidTransition,
+            ApiError::Conflict(_) => ErrorCode::Conflict,
+            ApiError::IdempotencyKeyReused => ErrorCode::IdempotencyKeyReused,
+            ApiError::TooLarge => ErrorCode::TooLarge,
+            ApiError::Validation(_) => ErrorCode::ValidationFailed,
+            ApiError::BadCsr(_) => ErrorCode::BadCsr,
+            ApiError::BadCertificate(_) => ErrorCode::BadCertificate,
+            ApiError::PaymentRejected(_) | ApiError::ImportRejected(_) => {
+                ErrorCode::PaymentRejected
+            }
+            ApiError::RateLimited => ErrorCode::RateLimited,
+            ApiError::Internal(_) => ErrorCode::Internal,
         }
     }
 
@@ -105,7 +108,7 @@ impl ApiError {
     /// The JSON body, without logging (see `into_response`).
     pub fn body(&self, request_id: Option<&str>) -> serde_json::Value {
         let info = ErrorInfo {
-            code: self.code().into(),
+            code: self.code(),
             message: self.message(request_id),
             fields: match self {
                 ApiError::Validation(f) => f.clone(),
@@ -185,38 +188,50 @@ mod tests {
 
     #[test]
     fn every_variant_has_the_documented_status_and_code() {
-        let cases: Vec<(ApiError, u16, &str)> = vec![
-            (ApiError::BadRequest("x".into()), 400, "bad_request"),
+        let cases: Vec<(ApiError, u16, ErrorCode)> = vec![
+            (ApiError::BadRequest("x".into()), 400, ErrorCode::BadRequest),
             (
                 ApiError::Unauthenticated("x".into()),
                 401,
-                "unauthenticated",
+                ErrorCode::Unauthenticated,
             ),
-            (ApiError::Forbidden("x".into()), 403, "forbidden"),
-            (ApiError::Csrf("x".into()), 403, "csrf"),
-            (ApiError::NotFound("x".into()), 404, "not_found"),
+            (ApiError::Forbidden("x".into()), 403, ErrorCode::Forbidden),
+            (ApiError::Csrf("x".into()), 403, ErrorCode::Csrf),
+            (ApiError::NotFound("x".into()), 404, ErrorCode::NotFound),
             (
                 ApiError::InvalidTransition("x".into()),
                 409,
-                "invalid_transition",
+                ErrorCode::InvalidTransition,
             ),
-            (ApiError::Conflict("x".into()), 409, "conflict"),
+            (ApiError::Conflict("x".into()), 409, ErrorCode::Conflict),
             (
                 ApiError::IdempotencyKeyReused,
                 409,
-                "idempotency_key_reused",
+                ErrorCode::IdempotencyKeyReused,
             ),
-            (ApiError::TooLarge, 413, "too_large"),
-            (ApiError::Validation(vec![]), 422, "validation_failed"),
-            (ApiError::BadCsr("x".into()), 422, "bad_csr"),
-            (ApiError::BadCertificate("x".into()), 422, "bad_certificate"),
+            (ApiError::TooLarge, 413, ErrorCode::TooLarge),
+            (
+                ApiError::Validation(vec![]),
+                422,
+                ErrorCode::ValidationFailed,
+            ),
+            (ApiError::BadCsr("x".into()), 422, ErrorCode::BadCsr),
+            (
+                ApiError::BadCertificate("x".into()),
+                422,
+                ErrorCode::BadCertificate,
+            ),
             (
                 ApiError::PaymentRejected("x".into()),
                 422,
-                "payment_rejected",
+                ErrorCode::PaymentRejected,
             ),
-            (ApiError::RateLimited, 429, "rate_limited"),
-            (ApiError::Internal("secret detail".into()), 500, "internal"),
+            (ApiError::RateLimited, 429, ErrorCode::RateLimited),
+            (
+                ApiError::Internal("secret detail".into()),
+                500,
+                ErrorCode::Internal,
+            ),
         ];
         for (e, status, code) in cases {
             assert_eq!(e.status().as_u16(), status, "{code}");
@@ -252,7 +267,7 @@ mod tests {
             errors: vec![proto::api::ImportRowError {
                 line: 2,
                 bill_no: "AAF1".into(),
-                code: "unknown_bill".into(),
+                code: proto::ImportRowCode::UnknownBill,
                 message: "no such bill number".into(),
             }],
             errors_not_listed: 0,
@@ -266,16 +281,16 @@ mod tests {
     #[test]
     fn domain_errors_map_to_api_errors() {
         let e: ApiError = DomainError::NotFound("application").into();
-        assert_eq!(e.code(), "not_found");
+        assert_eq!(e.code(), ErrorCode::NotFound);
         let e: ApiError = DomainError::transition("no").into();
-        assert_eq!(e.code(), "invalid_transition");
+        assert_eq!(e.code(), ErrorCode::InvalidTransition);
         let e: ApiError = DomainError::BadCsr(ca::CsrError::KeySize(1024)).into();
-        assert_eq!(e.code(), "bad_csr");
+        assert_eq!(e.code(), ErrorCode::BadCsr);
         assert!(e.message(None).contains("1024"));
         let e: ApiError = DomainError::IdempotencyKeyReused.into();
-        assert_eq!(e.code(), "idempotency_key_reused");
+        assert_eq!(e.code(), ErrorCode::IdempotencyKeyReused);
         assert_eq!(e.status(), StatusCode::CONFLICT);
         let e: ApiError = DomainError::Internal("x".into()).into();
-        assert_eq!(e.code(), "internal");
+        assert_eq!(e.code(), ErrorCode::Internal);
     }
 }

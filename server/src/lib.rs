@@ -207,7 +207,7 @@ pub async fn run_jobs_once(state: &AppState) {
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "expiry job failed"),
     }
-    if let Err(e) = auth::sessions::purge(&state.svc.db.pool, &state.config.auth, now).await {
+    if let Err(e) = auth::sessions::purge(&state.svc.db, &state.config.auth, now).await {
         tracing::warn!(error = %e, "session purge failed");
     }
 }

@@ -8,7 +8,7 @@ mod common;
 
 use common::{Backend, TestServer, code, count, good_form, targeted_form};
 use proto::api::{ApplicationView, ImportReport};
-use proto::{Action, ApplicationType, BillStatus, CertStatus, Status};
+use proto::{Action, ApplicationType, BillStatus, CertStatus, ErrorCode, ImportRowCode, Status};
 use time::Duration;
 
 fn views(v: serde_json::Value) -> Vec<ApplicationView> {
@@ -81,25 +81,25 @@ async fn create_and_query(b: Backend) {
     assert_eq!(views(v).len(), 2);
     assert_eq!(
         code(&alice.get_json(&q("status=X1"), 400).await),
-        "bad_request"
+        ErrorCode::BadRequest
     );
     assert_eq!(
         code(&alice.get_json(&q("from=2026-13-01"), 422).await),
-        "validation_failed"
+        ErrorCode::ValidationFailed
     );
 
     // Another company's serial is indistinguishable from an unknown one.
     let v = bob
         .get_json(&format!("/api/applications/{}", created.serial), 404)
         .await;
-    assert_eq!(code(&v), "not_found");
+    assert_eq!(code(&v), ErrorCode::NotFound);
     assert_eq!(
         code(
             &alice
                 .get_json("/api/applications/SW00000000000000", 404)
                 .await
         ),
-        "not_found"
+        ErrorCode::NotFound
     );
 
     // The operator sees every company and can search by bill number.
@@ -138,7 +138,7 @@ async fn validation(b: Backend) {
     f.box_number = "B-51".into();
     f.privacy_consent = false;
     let v = alice.post_ok("/api/applications", &f, 422).await;
-    assert_eq!(code(&v), "validation_failed");
+    assert_eq!(code(&v), ErrorCode::ValidationFailed);
     let mut fields: Vec<(String, String)> = v["error"]["fields"]
         .as_array()
         .unwrap()
@@ -194,7 +194,7 @@ async fn validation(b: Backend) {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 400);
-    assert_eq!(code(&r.json().await.unwrap()), "bad_request");
+    assert_eq!(code(&r.json().await.unwrap()), ErrorCode::BadRequest);
 
     // The tax ID of a (development) login is checked with the mod-5 rule.
     let mut c = srv.client();
@@ -285,22 +285,22 @@ async fn payments(b: Backend) {
     let bill = app.bill.clone().unwrap();
 
     // An applicant cannot record payments.
-    assert_eq!(code(&alice.post_ok("/api/admin/payments", &serde_json::json!({"bill_no": bill.bill_no, "amount": 2000, "paid_on": common::today()}), 403).await), "forbidden");
+    assert_eq!(code(&alice.post_ok("/api/admin/payments", &serde_json::json!({"bill_no": bill.bill_no, "amount": 2000, "paid_on": common::today()}), 403).await), ErrorCode::Forbidden);
     // Wrong amount and unknown bill are rejected, nothing changes.
     let v =
         serde_json::json!({"bill_no": bill.bill_no, "amount": 1999, "paid_on": common::today()});
     let v = ops.post_ok("/api/admin/payments", &v, 422).await;
-    assert_eq!(code(&v), "payment_rejected");
+    assert_eq!(code(&v), ErrorCode::PaymentRejected);
     assert!(v["error"]["message"].as_str().unwrap().contains("2000"));
     let v = serde_json::json!({"bill_no": "AAF99999999999", "amount": 2000, "paid_on": common::today()});
     assert_eq!(
         code(&ops.post_ok("/api/admin/payments", &v, 422).await),
-        "payment_rejected"
+        ErrorCode::PaymentRejected
     );
     let v = serde_json::json!({"bill_no": bill.bill_no, "amount": 2000, "paid_on": "2999-01-01"});
     assert_eq!(
         code(&ops.post_ok("/api/admin/payments", &v, 422).await),
-        "validation_failed"
+        ErrorCode::ValidationFailed
     );
     assert_eq!(
         alice.application(&app.serial).await.status,
@@ -335,7 +335,7 @@ async fn payments(b: Backend) {
     // Paying twice is refused.
     let r = ops.pay(&bill.bill_no, 2000).await;
     assert_eq!(r.status().as_u16(), 409);
-    assert_eq!(code(&r.json().await.unwrap()), "invalid_transition");
+    assert_eq!(code(&r.json().await.unwrap()), ErrorCode::InvalidTransition);
     assert_eq!(
         count(&srv, "SELECT COUNT(*) FROM mail_outbox WHERE kind = 'paid'").await,
         1
@@ -356,11 +356,23 @@ async fn reconciliation(b: Backend) {
 
     // One bad line refuses the whole file, with a per-line report; nothing applied.
     let cases = [
-        (format!("AAF99999999999,2000,{today}"), "unknown_bill"),
-        (format!("{},1500,{today}", bill(&a3)), "wrong_amount"),
-        (format!("{},2000,yesterday", bill(&a3)), "malformed"),
-        (format!("{},2000", bill(&a3)), "malformed"),
-        (format!("{},2000,{today}", bill(&a1)), "duplicate"),
+        (
+            format!("AAF99999999999,2000,{today}"),
+            ImportRowCode::UnknownBill,
+        ),
+        (
+            format!("{},1500,{today}", bill(&a3)),
+            ImportRowCode::WrongAmount,
+        ),
+        (
+            format!("{},2000,yesterday", bill(&a3)),
+            ImportRowCode::Malformed,
+        ),
+        (format!("{},2000", bill(&a3)), ImportRowCode::Malformed),
+        (
+            format!("{},2000,{today}", bill(&a1)),
+            ImportRowCode::Duplicate,
+        ),
     ];
     for (bad, expected) in &cases {
         let csv = format!(
@@ -370,7 +382,7 @@ async fn reconciliation(b: Backend) {
         let r = ops.post_csv("/api/admin/reconciliation", &csv).await;
         assert_eq!(r.status().as_u16(), 422, "{bad}");
         let v: serde_json::Value = r.json().await.unwrap();
-        assert_eq!(code(&v), "payment_rejected");
+        assert_eq!(code(&v), ErrorCode::PaymentRejected);
         let report: ImportReport = serde_json::from_value(v["error"]["report"].clone()).unwrap();
         assert_eq!(report.rows, 2);
         assert!(report.applied.is_empty());
@@ -584,7 +596,7 @@ async fn expiry_with_a_moved_clock(b: Backend) {
         .submit_csr(&unpaid.serial, &common::csr_pem(0, "x"))
         .await;
     assert_eq!(r.status().as_u16(), 409);
-    assert_eq!(code(&r.json().await.unwrap()), "invalid_transition");
+    assert_eq!(code(&r.json().await.unwrap()), ErrorCode::InvalidTransition);
     srv.stop().await;
 }
 both!(expiry_with_a_moved_clock);
@@ -611,7 +623,7 @@ async fn transitions(b: Backend) {
         .submit_csr(&unpaid.serial, &common::csr_pem(0, "x"))
         .await;
     assert_eq!(r.status().as_u16(), 409);
-    assert_eq!(code(&r.json().await.unwrap()), "invalid_transition");
+    assert_eq!(code(&r.json().await.unwrap()), ErrorCode::InvalidTransition);
     for t in [
         ApplicationType::Modify,
         ApplicationType::Renew,
@@ -622,7 +634,7 @@ async fn transitions(b: Backend) {
         let v = alice
             .post_ok("/api/applications", &targeted_form(t, &unpaid.serial), 409)
             .await;
-        assert_eq!(code(&v), "invalid_transition", "{t:?} on status 10");
+        assert_eq!(code(&v), ErrorCode::InvalidTransition, "{t:?} on status 10");
     }
 
     let (issued, cert) = common::issued_application(&alice, &ops).await;
@@ -635,7 +647,7 @@ async fn transitions(b: Backend) {
             404,
         )
         .await;
-    assert_eq!(code(&v), "not_found");
+    assert_eq!(code(&v), ErrorCode::NotFound);
     // Unsuspend of a valid certificate is refused.
     let v = alice
         .post_ok(
@@ -644,7 +656,7 @@ async fn transitions(b: Backend) {
             409,
         )
         .await;
-    assert_eq!(code(&v), "invalid_transition");
+    assert_eq!(code(&v), ErrorCode::InvalidTransition);
     // Suspend → suspended; suspend again refused; unsuspend → valid.
     let s: ApplicationView = serde_json::from_value(
         alice
@@ -669,7 +681,7 @@ async fn transitions(b: Backend) {
             409,
         )
         .await;
-    assert_eq!(code(&v), "invalid_transition");
+    assert_eq!(code(&v), ErrorCode::InvalidTransition);
     let a = alice.application(&target).await;
     assert!(a.actions.contains(&Action::Unsuspend) && !a.actions.contains(&Action::Suspend));
     alice
@@ -688,7 +700,7 @@ async fn transitions(b: Backend) {
     let reason = serde_json::json!({"reason": "test"});
     assert_eq!(
         code(&ops.post_ok(&path("unsuspend"), &reason, 409).await),
-        "invalid_transition"
+        ErrorCode::InvalidTransition
     );
     assert_eq!(
         ops.post_ok(&path("suspend"), &reason, 200).await["status"],
@@ -700,18 +712,18 @@ async fn transitions(b: Backend) {
     );
     assert_eq!(
         code(&ops.post_ok(&path("frobnicate"), &reason, 404).await),
-        "not_found"
+        ErrorCode::NotFound
     );
     assert_eq!(
         code(
             &ops.post_ok("/api/admin/certificates/00ff/revoke", &reason, 404)
                 .await
         ),
-        "not_found"
+        ErrorCode::NotFound
     );
     assert_eq!(
         code(&alice.post_ok(&path("revoke"), &reason, 403).await),
-        "forbidden"
+        ErrorCode::Forbidden
     );
     // Revoke (applicant), then everything on it is refused, revoke included.
     alice
@@ -731,11 +743,11 @@ async fn transitions(b: Backend) {
         let v = alice
             .post_ok("/api/applications", &targeted_form(t, &target), 409)
             .await;
-        assert_eq!(code(&v), "invalid_transition", "{t:?} after revoke");
+        assert_eq!(code(&v), ErrorCode::InvalidTransition, "{t:?} after revoke");
     }
     assert_eq!(
         code(&ops.post_ok(&path("revoke"), &reason, 409).await),
-        "invalid_transition"
+        ErrorCode::InvalidTransition
     );
     let a = alice.application(&target).await;
     assert_eq!(a.certificate.unwrap().status, CertStatus::Revoked);
@@ -828,7 +840,7 @@ async fn modify_and_renew(b: Backend) {
             409,
         )
         .await;
-    assert_eq!(code(&v), "invalid_transition");
+    assert_eq!(code(&v), ErrorCode::InvalidTransition);
     assert_eq!(
         ops.pay(&r.bill.clone().unwrap().bill_no, 2000)
             .await
@@ -1027,7 +1039,7 @@ async fn idempotent_create(b: Backend) {
     other.contact.email = "someone.else@example.com.tw".into();
     let (s4, v) = send(&alice, key, &other).await;
     assert_eq!(s4, 409, "{v}");
-    assert_eq!(code(&v), "idempotency_key_reused");
+    assert_eq!(code(&v), ErrorCode::IdempotencyKeyReused);
     assert_eq!(rows("SELECT COUNT(*) FROM applications").await, 1);
 
     // Keys are per company: another company's identical key is a new request.

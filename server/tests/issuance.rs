@@ -9,7 +9,7 @@ mod common;
 use base64::Engine as _;
 use common::{Backend, TestServer, code, count, openssl};
 use proto::api::{IssuedCertificate, RegistrationView};
-use proto::{Action, ApplicationType, Status};
+use proto::{Action, ApplicationType, ErrorCode, Status};
 
 fn pem_to_der(pem: &str) -> Vec<u8> {
     let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
@@ -93,7 +93,7 @@ async fn issue_retry_and_download(b: Backend) {
         .submit_csr(&app.serial, &common::csr_pem(1, "x"))
         .await;
     assert_eq!(r.status().as_u16(), 409);
-    assert_eq!(code(&r.json().await.unwrap()), "conflict");
+    assert_eq!(code(&r.json().await.unwrap()), ErrorCode::Conflict);
     assert_eq!(count(&srv, "SELECT COUNT(*) FROM certificates").await, 1);
 
     // The view, the JSON certificate and the .cer agree.
@@ -308,7 +308,7 @@ async fn bad_csrs(b: Backend) {
         let r = alice.submit_csr(&app.serial, csr).await;
         assert_eq!(r.status().as_u16(), 422, "{why}");
         let v: serde_json::Value = r.json().await.unwrap();
-        assert_eq!(code(&v), "bad_csr", "{why}: {v}");
+        assert_eq!(code(&v), ErrorCode::BadCsr, "{why}: {v}");
         let msg = v["error"]["message"].as_str().unwrap();
         assert!(msg.to_lowercase().contains(why), "{why}: {msg}");
     }
@@ -441,17 +441,17 @@ async fn registration(b: Backend) {
     bad["broker_code"] = serde_json::json!("K-1");
     bad["cert_type"] = serde_json::json!("ic_card");
     let v = alice.post_ok("/api/registrations", &bad, 422).await;
-    assert_eq!(code(&v), "validation_failed");
+    assert_eq!(code(&v), ErrorCode::ValidationFailed);
     assert_eq!(v["error"]["fields"].as_array().unwrap().len(), 3);
     let v = alice
         .post_ok("/api/registrations", &req("@@@".into()), 422)
         .await;
-    assert_eq!(code(&v), "validation_failed");
+    assert_eq!(code(&v), ErrorCode::ValidationFailed);
     // Not a certificate, another CA's certificate, another company's certificate.
     let junk = base64::engine::general_purpose::STANDARD.encode(b"hello");
     assert_eq!(
         code(&alice.post_ok("/api/registrations", &req(junk), 422).await),
-        "bad_certificate"
+        ErrorCode::BadCertificate
     );
     let dir = tempfile::tempdir().unwrap();
     openssl(
@@ -482,14 +482,14 @@ async fn registration(b: Backend) {
                 .post_ok("/api/registrations", &req(foreign_b64), 422)
                 .await
         ),
-        "bad_certificate"
+        ErrorCode::BadCertificate
     );
     assert_eq!(
         code(
             &bob.post_ok("/api/registrations", &req(b64.clone()), 422)
                 .await
         ),
-        "bad_certificate"
+        ErrorCode::BadCertificate
     );
 
     // The owner registers once (PEM accepted too); a second time is a conflict.
@@ -509,7 +509,7 @@ async fn registration(b: Backend) {
                 .post_ok("/api/registrations", &req(b64.clone()), 409)
                 .await
         ),
-        "conflict"
+        ErrorCode::Conflict
     );
     let view = alice.application(&app.serial).await;
     assert!(view.certificate.unwrap().registered);
@@ -535,7 +535,7 @@ async fn registration(b: Backend) {
         base64::engine::general_purpose::STANDARD.encode(pem_to_der(&cert2.certificate_pem));
     assert_eq!(
         code(&alice.post_ok("/api/registrations", &req(b64_2), 409).await),
-        "invalid_transition"
+        ErrorCode::InvalidTransition
     );
     srv.stop().await;
 }
@@ -603,7 +603,7 @@ async fn leaves_never_outlive_the_ca(b: Backend) {
         .submit_csr(&app2.serial, &common::csr_pem(1, "x"))
         .await;
     assert_eq!(r.status().as_u16(), 500);
-    assert_eq!(code(&r.json().await.unwrap()), "internal");
+    assert_eq!(code(&r.json().await.unwrap()), ErrorCode::Internal);
     assert_eq!(alice.application(&app2.serial).await.status, Status::Paid);
     assert_eq!(count(&srv, "SELECT COUNT(*) FROM certificates").await, 1);
     srv.stop().await;

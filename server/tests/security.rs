@@ -7,6 +7,7 @@
 mod common;
 
 use common::{Backend, TestServer, code};
+use proto::ErrorCode;
 use reqwest::header::{HeaderMap, SET_COOKIE};
 
 const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
@@ -33,11 +34,11 @@ async fn roles_and_csrf(b: Backend) {
     // No session.
     assert_eq!(
         code(&anon.get_json("/api/session", 401).await),
-        "unauthenticated"
+        ErrorCode::Unauthenticated
     );
     assert_eq!(
         code(&anon.get_json("/api/applications", 401).await),
-        "unauthenticated"
+        ErrorCode::Unauthenticated
     );
     assert_eq!(
         code(
@@ -45,11 +46,11 @@ async fn roles_and_csrf(b: Backend) {
                 .post_ok("/api/applications", &common::good_form(), 401)
                 .await
         ),
-        "unauthenticated"
+        ErrorCode::Unauthenticated
     );
     assert_eq!(
         code(&anon.get_json("/api/admin/applications", 401).await),
-        "unauthenticated"
+        ErrorCode::Unauthenticated
     );
 
     // Wrong role.
@@ -60,7 +61,7 @@ async fn roles_and_csrf(b: Backend) {
     ] {
         assert_eq!(
             code(&alice.get_json(path, 403).await),
-            "forbidden",
+            ErrorCode::Forbidden,
             "{path}"
         );
     }
@@ -68,18 +69,18 @@ async fn roles_and_csrf(b: Backend) {
         serde_json::json!({"bill_no": "AAF11511000001", "amount": 2000, "paid_on": "2026-01-01"});
     assert_eq!(
         code(&alice.post_ok("/api/admin/payments", &pay, 403).await),
-        "forbidden"
+        ErrorCode::Forbidden
     );
     assert_eq!(
         code(&ops.get_json("/api/applications", 403).await),
-        "forbidden"
+        ErrorCode::Forbidden
     );
     assert_eq!(
         code(
             &ops.post_ok("/api/applications", &common::good_form(), 403)
                 .await
         ),
-        "forbidden"
+        ErrorCode::Forbidden
     );
 
     // The session view.
@@ -97,7 +98,7 @@ async fn roles_and_csrf(b: Backend) {
                 .post_ok("/api/applications", &common::good_form(), 403)
                 .await
         ),
-        "csrf"
+        ErrorCode::Csrf
     );
     let mut wrong = alice.clone();
     wrong.csrf = Some("x".repeat(43));
@@ -107,7 +108,7 @@ async fn roles_and_csrf(b: Backend) {
                 .post_ok("/api/applications", &common::good_form(), 403)
                 .await
         ),
-        "csrf"
+        ErrorCode::Csrf
     );
     let mut borrowed = alice.clone();
     borrowed.csrf = ops.csrf.clone();
@@ -117,11 +118,11 @@ async fn roles_and_csrf(b: Backend) {
                 .post_ok("/api/applications", &common::good_form(), 403)
                 .await
         ),
-        "csrf"
+        ErrorCode::Csrf
     );
     assert_eq!(
         code(&no_csrf.post_ok("/api/auth/logout", &(), 403).await),
-        "csrf"
+        ErrorCode::Csrf
     );
     assert_eq!(
         common::count(&srv, "SELECT COUNT(*) FROM applications").await,
@@ -138,7 +139,7 @@ async fn roles_and_csrf(b: Backend) {
     );
     assert_eq!(
         code(&alice.get_json("/api/session", 401).await),
-        "unauthenticated"
+        ErrorCode::Unauthenticated
     );
     srv.stop().await;
 }
@@ -206,7 +207,7 @@ async fn sessions_rotate_and_expire(b: Backend) {
     srv.clock.advance(time::Duration::minutes(31));
     assert_eq!(
         code(&c.get_json("/api/session", 401).await),
-        "unauthenticated"
+        ErrorCode::Unauthenticated
     );
     assert_eq!(
         common::count(&srv, "SELECT COUNT(*) FROM sessions").await,
@@ -260,7 +261,7 @@ async fn login_protections(b: Backend) {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 403);
-    assert_eq!(code(&r.json().await.unwrap()), "csrf");
+    assert_eq!(code(&r.json().await.unwrap()), ErrorCode::Csrf);
     let r = login("alice.ops", "correct horse battery")
         .header("Origin", "https://evil.example")
         .send()
@@ -281,14 +282,14 @@ async fn login_protections(b: Backend) {
     for _ in 0..5 {
         let r = login("alice.ops", "wrong").send().await.unwrap();
         assert_eq!(r.status().as_u16(), 401);
-        assert_eq!(code(&r.json().await.unwrap()), "unauthenticated");
+        assert_eq!(code(&r.json().await.unwrap()), ErrorCode::Unauthenticated);
     }
     let r = login("alice.ops", "correct horse battery")
         .send()
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 429);
-    assert_eq!(code(&r.json().await.unwrap()), "rate_limited");
+    assert_eq!(code(&r.json().await.unwrap()), ErrorCode::RateLimited);
     // Unknown users fail the same way; the IP limit (20) catches spraying across accounts.
     for i in 0..15 {
         let r = login(&format!("nobody{i}"), "x").send().await.unwrap();
@@ -317,7 +318,7 @@ async fn dev_and_card_login_are_off_by_default(b: Backend) {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 404);
-    assert_eq!(code(&r.json().await.unwrap()), "not_found");
+    assert_eq!(code(&r.json().await.unwrap()), ErrorCode::NotFound);
     let r = reqwest::Client::new()
         .post(srv.url("/api/auth/card/challenge"))
         .header("X-Requested-With", "portal")
@@ -337,7 +338,7 @@ async fn body_limits(b: Backend) {
     let mut form = serde_json::to_value(common::good_form()).unwrap();
     form["reason"] = serde_json::json!("x".repeat(70 * 1024));
     let v = alice.post_ok("/api/applications", &form, 413).await;
-    assert_eq!(code(&v), "too_large");
+    assert_eq!(code(&v), ErrorCode::TooLarge);
     // CSV: up to 1 MiB is read (and here refused line by line); more is too large.
     let line = "AAF99999999999,2000,2026-01-01\n";
     let big = line.repeat(1024 * 1024 / line.len() - 10);
@@ -362,7 +363,7 @@ async fn body_limits(b: Backend) {
         )
         .await;
     assert_eq!(r.status().as_u16(), 413);
-    assert_eq!(code(&r.json().await.unwrap()), "too_large");
+    assert_eq!(code(&r.json().await.unwrap()), ErrorCode::TooLarge);
     srv.stop().await;
 }
 both!(body_limits);
@@ -414,7 +415,7 @@ async fn headers_static_files_and_spa_fallback() {
     // Unknown API paths are JSON 404s, not the app.
     let r = http.get(srv.url("/api/nope")).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 404);
-    assert_eq!(code(&r.json().await.unwrap()), "not_found");
+    assert_eq!(code(&r.json().await.unwrap()), ErrorCode::NotFound);
     // Path traversal stays inside web_dir.
     let r = http
         .get(srv.url("/..%2f..%2fdata/portal.db"))
@@ -593,7 +594,7 @@ async fn card_login(b: Backend) {
     .await
     .unwrap();
     assert_eq!(r.status().as_u16(), 401);
-    assert_eq!(code(&r.json().await.unwrap()), "unauthenticated");
+    assert_eq!(code(&r.json().await.unwrap()), ErrorCode::Unauthenticated);
     srv.stop().await;
 }
 both!(card_login);

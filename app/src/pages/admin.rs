@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use proto::api::{ApplicationQuery, ApplicationView, PaymentRecord};
 use proto::validate::{self, Errors, FieldCode};
-use proto::{ApplicationType, BillStatus, CertStatus, FEE_PER_CERTIFICATE, Lang, Status};
+use proto::{Action, ApplicationType, FEE_PER_CERTIFICATE, Lang, Status};
 
 use crate::api::{self, ApiError};
 use crate::form::{FormCtl, SelectField, TextField};
@@ -139,41 +139,42 @@ enum Open {
     Cert(&'static str),
 }
 
+/// The operator's buttons for one row: exactly the `actions` the server lists for it (the
+/// rows of its transition table an operator may fire now).
 #[component]
 fn RowActions(app: ApplicationView, refresh: Callback<()>) -> impl IntoView {
     let open = RwSignal::new(Open::None);
-    let unpaid = app
+    let bill_no = app
         .bill
         .as_ref()
-        .filter(|b| b.status == BillStatus::Unpaid && app.status == Status::Submitted)
-        .map(|b| b.bill_no.clone());
-    let cert = app.certificate.clone();
-    let cert_actions: Vec<(&'static str, &'static str, &'static str)> =
-        match cert.as_ref().map(|c| c.status) {
-            Some(CertStatus::Valid) => {
-                vec![("suspend", "暫禁", "Suspend"), ("revoke", "註銷", "Revoke")]
+        .map(|b| b.bill_no.clone())
+        .unwrap_or_default();
+    let serial_hex = app
+        .certificate
+        .as_ref()
+        .map(|c| c.serial_hex.clone())
+        .unwrap_or_default();
+    let buttons: Vec<(Action, Open)> = app
+        .actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::RecordPayment => Some((*a, Open::Pay)),
+            Action::Revoke | Action::Suspend | Action::Unsuspend => {
+                Some((*a, Open::Cert(a.code())))
             }
-            Some(CertStatus::Suspended) => vec![
-                ("unsuspend", "解禁", "Unsuspend"),
-                ("revoke", "註銷", "Revoke"),
-            ],
-            _ => vec![],
-        };
-    let serial_hex = cert.map(|c| c.serial_hex).unwrap_or_default();
+            _ => None,
+        })
+        .collect();
+    let lang = lang();
     view! {
-        {unpaid.clone().map(|_| view! {
-            <button type="button" class="small" data-action="pay" on:click=move |_| open.set(Open::Pay)>
-                {tr("記錄繳費", "Record payment")}
-            </button>
-        })}
-        {cert_actions.iter().map(|&(code, zh, en)| view! {
-            <button type="button" class="small" class:danger=code == "revoke" data-action=code
-                on:click=move |_| open.set(Open::Cert(code))>{tr(zh, en)}</button>
+        {buttons.into_iter().map(|(a, target)| view! {
+            <button type="button" class="small" class:danger=a == Action::Revoke data-action=a.code()
+                on:click=move |_| open.set(target)>{move || a.label(lang.get())}</button>
         }).collect_view()}
         {move || match open.get() {
             Open::None => ().into_any(),
             Open::Pay => view! {
-                <PaymentForm bill_no=unpaid.clone().unwrap_or_default() on_done=Callback::new(move |()| {
+                <PaymentForm bill_no=bill_no.clone() on_done=Callback::new(move |()| {
                     open.set(Open::None);
                     refresh.run(());
                 }) />

@@ -217,13 +217,15 @@ fn ActionButtons(app: ApplicationView, pending: RwSignal<HashSet<String>>) -> im
     let links: Vec<(Action, Route)> = app
         .actions
         .iter()
-        .map(|a| {
+        .filter_map(|a| {
             let s = serial.clone();
             let target = |t: ApplicationType| Route::Apply {
                 app_type: t,
                 target: Some(s.clone()),
             };
             let r = match a {
+                // An operator's action; never listed for an applicant.
+                Action::RecordPayment => return None,
                 Action::Generate => Route::Generate(s.clone()),
                 Action::Download => Route::Generate(s.clone()),
                 Action::PrintSlip => Route::Bill(s.clone()),
@@ -234,7 +236,7 @@ fn ActionButtons(app: ApplicationView, pending: RwSignal<HashSet<String>>) -> im
                 Action::Suspend => target(ApplicationType::Suspend),
                 Action::Unsuspend => target(ApplicationType::Unsuspend),
             };
-            (*a, r)
+            Some((*a, r))
         })
         .collect();
     let status = app.status;

@@ -2,10 +2,10 @@
 //! configured roots; the company's tax ID comes from the card certificate.
 
 use proto::api::{CardChallenge, CardLoginRequest};
-use sqlx::{AnyPool, Row as _};
 use time::{Duration, OffsetDateTime};
 
 use super::sessions::random_token;
+use crate::db::{Db, card_challenges};
 use crate::domain::rfc3339;
 
 /// How long the user has to insert the card and type the PIN.
@@ -23,28 +23,15 @@ pub enum CardLoginError {
     Random(#[from] getrandom::Error),
 }
 
-pub async fn challenge(
-    pool: &AnyPool,
-    now: OffsetDateTime,
-) -> Result<CardChallenge, CardLoginError> {
+pub async fn challenge(db: &Db, now: OffsetDateTime) -> Result<CardChallenge, CardLoginError> {
     let id = random_token()?;
     let nonce = random_token()?;
     let t = now.unix_timestamp();
     let expires = (now + Duration::minutes(CHALLENGE_MINUTES)).unix_timestamp();
     let tbs = format!("customs-single-window-login|{}|{nonce}", rfc3339(t));
-    sqlx::query("DELETE FROM card_challenges WHERE expires_at < $1")
-        .bind(t)
-        .execute(pool)
-        .await?;
-    sqlx::query(
-        "INSERT INTO card_challenges (id, tbs, created_at, expires_at) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(id.clone())
-    .bind(tbs.clone())
-    .bind(t)
-    .bind(expires)
-    .execute(pool)
-    .await?;
+    let mut conn = db.conn().await?;
+    card_challenges::purge_expired(&mut conn, t).await?;
+    card_challenges::insert(&mut conn, &id, &tbs, t, expires).await?;
     Ok(CardChallenge {
         challenge_id: id,
         tbs,
@@ -55,29 +42,18 @@ pub async fn challenge(
 
 /// Consume the challenge (once, before it expires) and verify the card's answer.
 pub async fn verify(
-    pool: &AnyPool,
+    db: &Db,
     trust: &card_auth::TrustStore,
     req: &CardLoginRequest,
     now: OffsetDateTime,
 ) -> Result<card_auth::CardIdentity, CardLoginError> {
-    let t = now.unix_timestamp();
-    let used = sqlx::query(
-        "UPDATE card_challenges SET used_at = $1 WHERE id = $2 AND used_at IS NULL AND expires_at > $3",
+    let tbs = card_challenges::consume(
+        &mut *db.conn().await?,
+        &req.challenge_id,
+        now.unix_timestamp(),
     )
-    .bind(t)
-    .bind(req.challenge_id.clone())
-    .bind(t)
-    .execute(pool)
     .await?
-    .rows_affected();
-    if used != 1 {
-        return Err(CardLoginError::Challenge);
-    }
-    let tbs: String = sqlx::query("SELECT tbs FROM card_challenges WHERE id = $1")
-        .bind(req.challenge_id.clone())
-        .fetch_one(pool)
-        .await?
-        .try_get(0)?;
+    .ok_or(CardLoginError::Challenge)?;
     let cert = card_auth::decode_base64_certificate(&req.certificate_b64)?;
     let identity = card_auth::verify_login(
         &card_auth::LoginAttempt {

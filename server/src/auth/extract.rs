@@ -87,7 +87,7 @@ impl FromRequestParts<AppState> for Authed {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = session_token(&parts.headers, &state.config)
             .ok_or_else(|| ApiError::Unauthenticated("not logged in".into()))?;
-        let session = sessions::lookup(&state.svc.db.pool, &token, &state.config.auth, state.now())
+        let session = sessions::lookup(&state.svc.db, &token, &state.config.auth, state.now())
             .await?
             .ok_or_else(|| ApiError::Unauthenticated("the session has expired".into()))?;
         if state_changing(&parts.method) {

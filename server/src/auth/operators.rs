@@ -2,10 +2,9 @@
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use sqlx::{AnyPool, Row as _};
 use time::OffsetDateTime;
 
-use crate::db::Db;
+use crate::db::{self, Db};
 use crate::domain::{Actor, audit};
 
 #[derive(Debug, thiserror::Error)]
@@ -62,12 +61,7 @@ pub async fn add(
     if password.chars().count() < 12 {
         return Err(OperatorError::WeakPassword);
     }
-    let exists = sqlx::query("SELECT COUNT(*) FROM operators WHERE username = $1")
-        .bind(username.to_owned())
-        .fetch_one(&db.pool)
-        .await?
-        .try_get::<i64, _>(0)?;
-    if exists > 0 {
+    if db::operators::exists(&mut *db.conn().await?, username).await? {
         return Err(OperatorError::Exists(username.to_owned()));
     }
     let pw = password.to_owned();
@@ -75,17 +69,7 @@ pub async fn add(
         .await
         .map_err(|e| OperatorError::Hash(e.to_string()))??;
     let mut tx = db.write().await?;
-    let id = sqlx::query(
-        "INSERT INTO operators (username, password_hash, display_name, created_at, disabled) \
-         VALUES ($1, $2, $3, $4, 0) RETURNING id",
-    )
-    .bind(username.to_owned())
-    .bind(phc)
-    .bind(username.to_owned())
-    .bind(now.unix_timestamp())
-    .fetch_one(&mut *tx)
-    .await?
-    .try_get::<i64, _>(0)?;
+    let id = db::operators::insert(&mut tx, username, &phc, username, now.unix_timestamp()).await?;
     audit::record(
         &mut tx,
         &Actor::System("cli"),
@@ -112,25 +96,19 @@ pub struct Operator {
 /// The operator if the password is right. An unknown user costs the same hash work, so
 /// response time does not tell which usernames exist.
 pub async fn verify_login(
-    pool: &AnyPool,
+    db: &Db,
     username: &str,
     password: &str,
 ) -> Result<Option<Operator>, OperatorError> {
-    let row = sqlx::query(
-        "SELECT id, username, display_name, password_hash FROM operators \
-         WHERE username = $1 AND disabled = 0",
-    )
-    .bind(username.to_owned())
-    .fetch_optional(pool)
-    .await?;
-    let (op, phc) = match &row {
+    let row = db::operators::enabled(&mut *db.conn().await?, username).await?;
+    let (op, phc) = match row {
         Some(r) => (
             Some(Operator {
-                id: r.try_get("id")?,
-                username: r.try_get("username")?,
-                display_name: r.try_get("display_name")?,
+                id: r.id,
+                username: r.username,
+                display_name: r.display_name,
             }),
-            r.try_get::<String, _>("password_hash")?,
+            r.password_hash,
         ),
         None => (None, dummy_hash().to_owned()),
     };

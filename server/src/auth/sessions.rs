@@ -6,11 +6,11 @@ use base64::Engine as _;
 use proto::Role;
 use proto::api::SessionView;
 use sha2::{Digest, Sha256};
-use sqlx::any::AnyRow;
-use sqlx::{AnyPool, Row as _};
 use time::OffsetDateTime;
 
 use crate::config::AuthSettings;
+use crate::db::Db;
+use crate::db::sessions::{self as rows, SessionRow};
 use crate::domain::{hex, rfc3339};
 
 /// Touch `last_seen_at` at most this often (seconds), to keep reads from becoming writes.
@@ -50,19 +50,18 @@ pub fn hash_token(token: &str) -> String {
 }
 
 impl Session {
-    fn from_row(r: &AnyRow) -> Result<Session, sqlx::Error> {
-        let role: String = r.try_get("role")?;
-        Ok(Session {
-            id_hash: r.try_get("id_hash")?,
-            role: Role::from_code(&role).unwrap_or(Role::Applicant),
-            tax_id: r.try_get("tax_id")?,
-            username: r.try_get("username")?,
-            display_name: r.try_get("display_name")?,
-            csrf_token: r.try_get("csrf_token")?,
-            created_at: r.try_get("created_at")?,
-            last_seen_at: r.try_get("last_seen_at")?,
-            expires_at: r.try_get("expires_at")?,
-        })
+    fn from_row(r: SessionRow) -> Session {
+        Session {
+            id_hash: r.id_hash,
+            role: r.role,
+            tax_id: r.tax_id,
+            username: r.username,
+            display_name: r.display_name,
+            csrf_token: r.csrf_token,
+            created_at: r.created_at,
+            last_seen_at: r.last_seen_at,
+            expires_at: r.expires_at,
+        }
     }
 
     /// When the session ends if the user stays idle from now on.
@@ -91,7 +90,7 @@ pub enum SessionError {
 
 /// Store a new session; returns the cookie value and the session.
 pub async fn create(
-    pool: &AnyPool,
+    db: &Db,
     who: NewSession,
     auth: &AuthSettings,
     now: OffsetDateTime,
@@ -110,85 +109,68 @@ pub async fn create(
         last_seen_at: t,
         expires_at: t + auth.absolute_timeout_hours * 3600,
     };
-    sqlx::query(
-        "INSERT INTO sessions (id_hash, role, tax_id, username, operator_id, display_name, \
-         csrf_token, created_at, last_seen_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(s.id_hash.clone())
-    .bind(s.role.code())
-    .bind(s.tax_id.clone())
-    .bind(s.username.clone())
-    .bind(who.operator_id)
-    .bind(s.display_name.clone())
-    .bind(s.csrf_token.clone())
-    .bind(s.created_at)
-    .bind(s.last_seen_at)
-    .bind(s.expires_at)
-    .execute(pool)
-    .await?;
+    let row = SessionRow {
+        id_hash: s.id_hash.clone(),
+        role: s.role,
+        tax_id: s.tax_id.clone(),
+        username: s.username.clone(),
+        operator_id: who.operator_id,
+        display_name: s.display_name.clone(),
+        csrf_token: s.csrf_token.clone(),
+        created_at: s.created_at,
+        last_seen_at: s.last_seen_at,
+        expires_at: s.expires_at,
+    };
+    rows::insert(&mut *db.conn().await?, &row).await?;
     Ok((token, s))
 }
 
 /// The live session for a cookie value, touching it; expired sessions are deleted.
 pub async fn lookup(
-    pool: &AnyPool,
+    db: &Db,
     token: &str,
     auth: &AuthSettings,
     now: OffsetDateTime,
 ) -> Result<Option<Session>, sqlx::Error> {
     let id_hash = hash_token(token);
-    let row = sqlx::query(
-        "SELECT id_hash, role, tax_id, username, display_name, csrf_token, created_at, \
-         last_seen_at, expires_at FROM sessions WHERE id_hash = $1",
-    )
-    .bind(id_hash.clone())
-    .fetch_optional(pool)
-    .await?;
-    let Some(mut s) = row.as_ref().map(Session::from_row).transpose()? else {
+    let mut conn = db.conn().await?;
+    let Some(mut s) = rows::by_hash(&mut conn, &id_hash)
+        .await?
+        .map(Session::from_row)
+    else {
         return Ok(None);
     };
     let t = now.unix_timestamp();
     if t >= s.effective_expiry(auth) {
-        delete_hash(pool, &id_hash).await?;
+        rows::delete(&mut conn, &id_hash).await?;
         return Ok(None);
     }
     if t - s.last_seen_at >= TOUCH_EVERY {
-        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
-            .bind(t)
-            .bind(id_hash)
-            .execute(pool)
-            .await?;
+        rows::touch(&mut conn, &id_hash, t).await?;
         s.last_seen_at = t;
     }
     Ok(Some(s))
 }
 
-pub async fn delete(pool: &AnyPool, token: &str) -> Result<(), sqlx::Error> {
-    delete_hash(pool, &hash_token(token)).await
+/// Ends the session a cookie value names.
+pub async fn delete(db: &Db, token: &str) -> Result<(), sqlx::Error> {
+    end(db, &hash_token(token)).await
 }
 
-async fn delete_hash(pool: &AnyPool, id_hash: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
-        .bind(id_hash.to_owned())
-        .execute(pool)
-        .await?;
-    Ok(())
+/// Ends the session with this id hash (logout).
+pub async fn end(db: &Db, id_hash: &str) -> Result<(), sqlx::Error> {
+    rows::delete(&mut *db.conn().await?, id_hash).await
 }
 
 /// Remove sessions past their absolute or idle limit (housekeeping job).
-pub async fn purge(
-    pool: &AnyPool,
-    auth: &AuthSettings,
-    now: OffsetDateTime,
-) -> Result<u64, sqlx::Error> {
+pub async fn purge(db: &Db, auth: &AuthSettings, now: OffsetDateTime) -> Result<u64, sqlx::Error> {
     let t = now.unix_timestamp();
-    let r = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
-        .bind(t)
-        .bind(t - auth.idle_timeout_minutes * 60)
-        .execute(pool)
-        .await?;
-    Ok(r.rows_affected())
+    rows::purge(
+        &mut *db.conn().await?,
+        t,
+        t - auth.idle_timeout_minutes * 60,
+    )
+    .await
 }
 
 #[cfg(test)]

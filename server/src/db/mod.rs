@@ -4,15 +4,31 @@
 //! Write transactions go through [`Db::write`]: on SQLite it starts with `BEGIN IMMEDIATE`,
 //! taking the write lock up front (a deferred transaction that upgrades later fails with
 //! SQLITE_BUSY instead of waiting), and the connection has WAL and a busy timeout.
+//!
+//! All of the server's SQL is in this module, one file per aggregate; `domain/` holds the
+//! rules and calls these functions, handlers never see a connection. Status columns are
+//! written and compared through the vocabulary's `code()` (`Status`, `CertStatus`,
+//! `BillStatus`), never as SQL literals. The mailer crate keeps its own outbox SQL.
 
+pub mod applications;
+pub mod audit;
+pub mod bills;
+pub mod card_challenges;
+pub mod certificates;
 pub mod counters;
+pub mod crls;
+pub mod operators;
 pub mod query;
+pub mod registrations;
+pub mod requests;
+pub mod sessions;
 
 use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
+use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyPool, Executor, Transaction};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -119,13 +135,45 @@ impl Db {
         }
     }
 
-    /// ` FOR UPDATE` where the backend has row locks; SQLite's write lock already covers it.
-    pub fn for_update(&self) -> &'static str {
+    /// A connection for reads (and single-statement writes) outside a transaction.
+    pub async fn conn(&self) -> Result<PoolConnection<Any>, sqlx::Error> {
+        self.pool.acquire().await
+    }
+
+    /// Row locks for reads inside a write transaction, where the backend has them.
+    pub fn for_update(&self) -> Lock {
         match self.backend {
-            Backend::Sqlite => "",
-            Backend::Postgres => " FOR UPDATE",
+            Backend::Sqlite => Lock::NONE,
+            Backend::Postgres => Lock(" FOR UPDATE"),
         }
     }
+}
+
+/// The lock clause of a read: ` FOR UPDATE` on PostgreSQL inside a write transaction, nothing
+/// on SQLite (its write lock, taken by `BEGIN IMMEDIATE`, already covers it) or outside one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lock(&'static str);
+
+impl Lock {
+    pub const NONE: Lock = Lock("");
+
+    fn sql(self) -> &'static str {
+        self.0
+    }
+}
+
+/// A stored code parsed back into its vocabulary type; an unknown one is a decode error.
+fn decode<T>(what: &str, v: String, parse: fn(&str) -> Option<T>) -> Result<T, sqlx::Error> {
+    parse(&v)
+        .ok_or_else(|| sqlx::Error::Decode(format!("unknown {what} {v:?} in the database").into()))
+}
+
+/// `$first, $first+1, ...` for `n` values bound in a row (an `IN (...)` list).
+fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn sqlite_parent_dir(url: &str) -> Option<std::path::PathBuf> {
@@ -157,6 +205,12 @@ mod tests {
             Some(Backend::Postgres)
         );
         assert_eq!(Backend::from_url("mysql://x"), None);
+    }
+
+    #[test]
+    fn placeholder_lists() {
+        assert_eq!(placeholders(2, 3), "$2, $3, $4");
+        assert_eq!(placeholders(1, 1), "$1");
     }
 
     #[test]

@@ -2,25 +2,23 @@
 //!
 //! new / renew:  create → 10 (bill issued) → 20 (paid) → A0 (certificate signed), or → A9
 //! modify / revoke / suspend / unsuspend:  create → A0 at once, acting on the target's
-//! certificate.
+//! certificate. Which of these a caller may do, and when, is in [`transitions`].
 
-use mailer::MailKind;
-use proto::api::{ApplicationForm, ApplicationQuery, ApplicationView};
+use proto::api::{ApplicationForm, ApplicationQuery, ApplicationView, CompanyInput, ContactInput};
 use proto::validate::FieldCode;
-use proto::{ApplicationType, CertKind, CertStatus, Role, Status};
+use proto::{ApplicationType, BusinessType, CertKind, CustomsOffice, Status};
 use sha2::{Digest as _, Sha256};
-use sqlx::{AnyConnection, Row as _};
+use sqlx::AnyConnection;
 use time::OffsetDateTime;
 
-use super::certificates::{self, CertAction};
-use super::notify::{self, Extra};
-use super::rows::{self, APP_COLUMNS, AppRow};
+use super::notify::Extra;
+use super::transitions::{self, AppEvent, CertEvent, Note, Step};
 use super::{
-    Actor, DomainError, DomainResult, Services, audit, bills, parse_date, taipei_date,
+    Actor, DomainError, DomainResult, Services, bills, certificates, parse_date, taipei_date,
     taipei_midnight, views,
 };
-use crate::db::counters;
-use crate::db::query::{Filter, Value};
+use crate::db::applications::{AppRow, NewApplication, Search};
+use crate::db::{self, Lock, counters, requests};
 
 /// Results per search; the page narrows by date instead of paging.
 const LIST_LIMIT: i64 = 500;
@@ -46,6 +44,30 @@ pub fn check_idempotency_key(key: &str) -> DomainResult<()> {
     }
 }
 
+/// An application by id (it exists: ids come from other rows).
+pub async fn by_id(conn: &mut AnyConnection, id: i64) -> DomainResult<AppRow> {
+    db::applications::by_id(conn, id)
+        .await?
+        .ok_or(DomainError::NotFound("application"))
+}
+
+/// An application by serial, only within `company` when given. Another company's serial is
+/// `not_found`, the same as an unknown one, so serials cannot be probed.
+pub async fn by_serial(
+    conn: &mut AnyConnection,
+    serial: &str,
+    company: Option<&str>,
+    lock: Lock,
+) -> DomainResult<AppRow> {
+    let app = db::applications::by_serial(conn, serial, lock)
+        .await?
+        .ok_or(DomainError::NotFound("application"))?;
+    match company {
+        Some(tax_id) if tax_id != app.tax_id => Err(DomainError::NotFound("application")),
+        _ => Ok(app),
+    }
+}
+
 /// Create an application for the applicant's company (`tax_id` comes from the session).
 ///
 /// With an idempotency key, a repeat of the same request (same company, key and form) returns
@@ -62,6 +84,9 @@ pub async fn create(
     if proto::validate::tax_id(tax_id).is_err() {
         return Err(DomainError::Forbidden("the session has no valid tax ID"));
     }
+    let actor = Actor::Applicant {
+        tax_id: tax_id.to_owned(),
+    };
     let request = match idempotency_key {
         Some(key) => {
             check_idempotency_key(key)?;
@@ -69,11 +94,11 @@ pub async fn create(
         }
         None => None,
     };
-    match create_once(svc, tax_id, form, request.as_ref(), now).await {
+    match create_once(svc, &actor, form, request.as_ref(), now).await {
         // Another request with this key committed first while ours waited on its row.
         Err(DomainError::Db(e)) if request.is_some() && is_unique_violation(&e) => {
-            let mut conn = svc.db.pool.acquire().await?;
-            match replay(&mut conn, tax_id, request.as_ref(), now).await? {
+            let mut conn = svc.db.conn().await?;
+            match replay(&mut conn, &actor, request.as_ref(), now).await? {
                 Some(view) => Ok(Created {
                     view,
                     replayed: true,
@@ -87,16 +112,14 @@ pub async fn create(
 
 async fn create_once(
     svc: &Services,
-    tax_id: &str,
+    actor: &Actor,
     form: &ApplicationForm,
     request: Option<&(&str, String)>,
     now: OffsetDateTime,
 ) -> DomainResult<Created> {
-    let actor = Actor::Applicant {
-        tax_id: tax_id.to_owned(),
-    };
+    let tax_id = actor.company().unwrap_or_default();
     let mut tx = svc.db.write().await?;
-    if let Some(view) = replay(&mut tx, tax_id, request, now).await? {
+    if let Some(view) = replay(&mut tx, actor, request, now).await? {
         tx.rollback().await?;
         return Ok(Created {
             view,
@@ -104,24 +127,13 @@ async fn create_once(
         });
     }
     let app = match form.app_type {
-        ApplicationType::New => create_new(&mut tx, svc, &actor, tax_id, form, now).await?,
-        _ => create_targeted(&mut tx, svc, &actor, tax_id, form, now).await?,
+        ApplicationType::New => create_new(&mut tx, svc, actor, form, now).await?,
+        _ => create_targeted(&mut tx, svc, actor, form, now).await?,
     };
     if let Some((key, hash)) = request {
-        sqlx::query(
-            "INSERT INTO application_requests (tax_id, idempotency_key, request_hash, \
-             application_id, created_at) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(tax_id.to_owned())
-        .bind((*key).to_owned())
-        .bind(hash.clone())
-        .bind(app.id)
-        .bind(now.unix_timestamp())
-        .execute(&mut *tx)
-        .await?;
+        requests::insert(&mut tx, tax_id, key, hash, app.id, now.unix_timestamp()).await?;
     }
-    let view =
-        views::application_view(&mut tx, &app, Role::Applicant, now.unix_timestamp()).await?;
+    let view = views::application_view(&mut tx, &app, actor, now.unix_timestamp()).await?;
     tx.commit().await?;
     Ok(Created {
         view,
@@ -132,31 +144,23 @@ async fn create_once(
 /// The application an earlier request with this key made, or `None` for a new key.
 async fn replay(
     conn: &mut AnyConnection,
-    tax_id: &str,
+    actor: &Actor,
     request: Option<&(&str, String)>,
     now: OffsetDateTime,
 ) -> DomainResult<Option<ApplicationView>> {
     let Some((key, hash)) = request else {
         return Ok(None);
     };
-    let Some(row) = sqlx::query(
-        "SELECT application_id, request_hash FROM application_requests \
-         WHERE tax_id = $1 AND idempotency_key = $2",
-    )
-    .bind(tax_id.to_owned())
-    .bind((*key).to_owned())
-    .fetch_optional(&mut *conn)
-    .await?
-    else {
+    let tax_id = actor.company().unwrap_or_default();
+    let Some(earlier) = requests::find(conn, tax_id, key).await? else {
         return Ok(None);
     };
-    let stored: String = row.try_get("request_hash")?;
-    if stored != *hash {
+    if earlier.request_hash != *hash {
         return Err(DomainError::IdempotencyKeyReused);
     }
-    let app = rows::app_by_id(conn, row.try_get("application_id")?).await?;
+    let app = by_id(conn, earlier.application_id).await?;
     Ok(Some(
-        views::application_view(conn, &app, Role::Applicant, now.unix_timestamp()).await?,
+        views::application_view(conn, &app, actor, now.unix_timestamp()).await?,
     ))
 }
 
@@ -169,61 +173,115 @@ fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
 
-/// Values of a row to insert (the form's company/contact plus certificate attributes).
-struct NewRow<'a> {
-    tax_id: &'a str,
-    app_type: ApplicationType,
-    status: Status,
-    target_id: Option<i64>,
+/// The certificate attributes of an application: from a `new` form, or copied from the
+/// target by every other type.
+struct CertAttrs {
+    customs_office: CustomsOffice,
+    business_type: BusinessType,
+    box_number: String,
+    cert_kind: CertKind,
+    staff_code: String,
+    staff_national_id: String,
+}
+
+impl CertAttrs {
+    fn of_form(form: &ApplicationForm) -> DomainResult<CertAttrs> {
+        let missing = |f: &str| DomainError::field(f, FieldCode::Required);
+        let cert_kind = form.cert_kind.ok_or_else(|| missing("cert_kind"))?;
+        Ok(CertAttrs {
+            customs_office: form
+                .customs_office
+                .ok_or_else(|| missing("customs_office"))?,
+            business_type: form.business_type.ok_or_else(|| missing("business_type"))?,
+            box_number: form.box_number.clone(),
+            cert_kind,
+            staff_code: form.staff_code.clone(),
+            staff_national_id: if cert_kind == CertKind::Individual {
+                form.staff_national_id.clone()
+            } else {
+                String::new()
+            },
+        })
+    }
+
+    fn of_target(t: &AppRow) -> CertAttrs {
+        CertAttrs {
+            customs_office: t.customs_office,
+            business_type: t.business_type,
+            box_number: t.box_number.clone(),
+            cert_kind: t.cert_kind,
+            staff_code: t.staff_code.clone(),
+            staff_national_id: t.staff_national_id.clone(),
+        }
+    }
+}
+
+/// The form's company and contact data as stored (names and e-mail trimmed).
+fn company_of(form: &ApplicationForm) -> (CompanyInput, ContactInput) {
+    let c = &form.company;
+    let k = &form.contact;
+    (
+        CompanyInput {
+            name: c.name.trim().to_owned(),
+            responsible_person: c.responsible_person.trim().to_owned(),
+            ..c.clone()
+        },
+        ContactInput {
+            name: k.name.trim().to_owned(),
+            email: k.email.trim().to_owned(),
+            ..k.clone()
+        },
+    )
+}
+
+/// What a creating event inserts.
+struct Draft<'a> {
     form: &'a ApplicationForm,
-    attrs: &'a AppRow,
+    event: AppEvent,
+    target_id: Option<i64>,
+    attrs: &'a CertAttrs,
     cert_name: Option<String>,
 }
 
+/// Inserts the application a creating event makes, in the status the table gives it.
 async fn insert(
     conn: &mut AnyConnection,
-    r: NewRow<'_>,
+    tax_id: &str,
+    d: Draft<'_>,
     now: OffsetDateTime,
 ) -> DomainResult<AppRow> {
+    let Draft {
+        form,
+        event,
+        target_id,
+        attrs,
+        cert_name,
+    } = d;
     let serial = bills::next_application_serial(conn, now).await?;
-    let t = now.unix_timestamp();
-    let f = r.form;
-    let row = sqlx::query(
-        "INSERT INTO applications (serial, tax_id, app_type, status, target_id, company_name, \
-         company_phone, company_fax, responsible_person, responsible_phone, contact_name, \
-         contact_phone, contact_mobile, contact_email, customs_office, business_type, box_number, \
-         cert_kind, staff_code, staff_national_id, cert_name, reason, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-         $18, $19, $20, $21, $22, $23, $24) RETURNING id",
+    let (company, contact) = company_of(form);
+    let id = db::applications::insert(
+        conn,
+        NewApplication {
+            serial,
+            tax_id,
+            app_type: form.app_type,
+            status: transitions::initial_status(event)?,
+            target_id,
+            company: &company,
+            contact: &contact,
+            customs_office: attrs.customs_office,
+            business_type: attrs.business_type,
+            box_number: &attrs.box_number,
+            cert_kind: attrs.cert_kind,
+            staff_code: &attrs.staff_code,
+            staff_national_id: &attrs.staff_national_id,
+            cert_name,
+            reason: form.reason.trim(),
+            at: now.unix_timestamp(),
+        },
     )
-    .bind(serial)
-    .bind(r.tax_id.to_owned())
-    .bind(r.app_type.code())
-    .bind(r.status.code())
-    .bind(r.target_id)
-    .bind(f.company.name.trim().to_owned())
-    .bind(f.company.phone.clone())
-    .bind(f.company.fax.clone())
-    .bind(f.company.responsible_person.trim().to_owned())
-    .bind(f.company.responsible_phone.clone())
-    .bind(f.contact.name.trim().to_owned())
-    .bind(f.contact.phone.clone())
-    .bind(f.contact.mobile.clone())
-    .bind(f.contact.email.trim().to_owned())
-    .bind(r.attrs.customs_office.code())
-    .bind(r.attrs.business_type.code())
-    .bind(r.attrs.box_number.clone())
-    .bind(r.attrs.cert_kind.code())
-    .bind(r.attrs.staff_code.clone())
-    .bind(r.attrs.staff_national_id.clone())
-    .bind(r.cert_name)
-    .bind(f.reason.trim().to_owned())
-    .bind(t)
-    .bind(t)
-    .fetch_one(&mut *conn)
     .await?;
-    let id: i64 = row.try_get(0)?;
-    rows::app_by_id(conn, id).await
+    by_id(conn, id).await
 }
 
 /// `SingleWindow-NN-<box>`: NN counts the company's issuing applications for that box.
@@ -236,81 +294,37 @@ async fn next_cert_name(
     Ok(format!("SingleWindow-{n:02}-{box_number}"))
 }
 
-/// Certificate attributes of a `new` form as a row template.
-fn attrs_of_form(tax_id: &str, form: &ApplicationForm) -> DomainResult<AppRow> {
-    let missing = |f: &str| DomainError::field(f, FieldCode::Required);
-    let cert_kind = form.cert_kind.ok_or_else(|| missing("cert_kind"))?;
-    Ok(AppRow {
-        id: 0,
-        serial: String::new(),
-        tax_id: tax_id.to_owned(),
-        app_type: form.app_type,
-        status: Status::Submitted,
-        target_id: None,
-        company: form.company.clone(),
-        contact: form.contact.clone(),
-        customs_office: form
-            .customs_office
-            .ok_or_else(|| missing("customs_office"))?,
-        business_type: form.business_type.ok_or_else(|| missing("business_type"))?,
-        box_number: form.box_number.clone(),
-        cert_kind,
-        staff_code: form.staff_code.clone(),
-        staff_national_id: if cert_kind == CertKind::Individual {
-            form.staff_national_id.clone()
-        } else {
-            String::new()
-        },
-        cert_name: None,
-        reason: String::new(),
-        created_at: 0,
-        updated_at: 0,
-    })
-}
-
-async fn create_new(
+/// A new or renew application: numbered certificate name, the row in status 10, its bill,
+/// audit and mail.
+async fn submit(
     conn: &mut AnyConnection,
     svc: &Services,
     actor: &Actor,
-    tax_id: &str,
     form: &ApplicationForm,
+    target_id: Option<i64>,
+    attrs: &CertAttrs,
     now: OffsetDateTime,
 ) -> DomainResult<AppRow> {
-    let attrs = attrs_of_form(tax_id, form)?;
+    let tax_id = actor.company().unwrap_or_default();
     let cert_name = next_cert_name(conn, tax_id, &attrs.box_number).await?;
-    let app = insert(
-        conn,
-        NewRow {
-            tax_id,
-            app_type: ApplicationType::New,
-            status: Status::Submitted,
-            target_id: None,
-            form,
-            attrs: &attrs,
-            cert_name: Some(cert_name),
-        },
-        now,
-    )
-    .await?;
-    submitted(conn, svc, actor, &app, now).await?;
-    Ok(app)
-}
-
-/// Bill, audit and mail of a new or renew application entering status 10.
-async fn submitted(
-    conn: &mut AnyConnection,
-    svc: &Services,
-    actor: &Actor,
-    app: &AppRow,
-    now: OffsetDateTime,
-) -> DomainResult<()> {
+    let draft = Draft {
+        form,
+        event: AppEvent::Submit,
+        target_id,
+        attrs,
+        cert_name: Some(cert_name),
+    };
+    let app = insert(conn, tax_id, draft, now).await?;
     let bill = bills::create(conn, app.id, now).await?;
-    audit::record(
+    transitions::apply(
         conn,
+        svc,
         actor,
-        audit::Entry {
-            action: "application.submit",
-            application_serial: Some(&app.serial),
+        Step::App {
+            event: AppEvent::Submit,
+            app: &app,
+        },
+        Note {
             detail: serde_json::json!({
                 "type": app.app_type.code(),
                 "status": app.status.code(),
@@ -318,142 +332,116 @@ async fn submitted(
                 "amount": bill.amount,
                 "cert_name": app.cert_name,
             }),
-            ..audit::Entry::default()
+            mail: Extra {
+                bill_no: Some(bill.bill_no.clone()),
+                amount: Some(bill.amount),
+                due_on: super::from_unix(bill.due_at).ok().map(taipei_date),
+                ..Extra::default()
+            },
+            ..Note::default()
         },
         now,
     )
     .await?;
-    notify::queue(
-        conn,
-        svc,
-        MailKind::Submitted,
-        app,
-        Extra {
-            bill_no: Some(bill.bill_no.clone()),
-            amount: Some(bill.amount),
-            due_on: super::from_unix(bill.due_at).ok().map(taipei_date),
-            ..Extra::default()
-        },
-        now,
-    )
-    .await
+    Ok(app)
+}
+
+async fn create_new(
+    conn: &mut AnyConnection,
+    svc: &Services,
+    actor: &Actor,
+    form: &ApplicationForm,
+    now: OffsetDateTime,
+) -> DomainResult<AppRow> {
+    let attrs = CertAttrs::of_form(form)?;
+    submit(conn, svc, actor, form, None, &attrs, now).await
 }
 
 async fn create_targeted(
     conn: &mut AnyConnection,
     svc: &Services,
     actor: &Actor,
-    tax_id: &str,
     form: &ApplicationForm,
     now: OffsetDateTime,
 ) -> DomainResult<AppRow> {
+    let tax_id = actor.company().unwrap_or_default();
     let target_serial = form.target.as_deref().unwrap_or_default().trim();
-    let target =
-        rows::app_by_serial(conn, target_serial, Some(tax_id), svc.db.for_update()).await?;
+    let target = by_serial(conn, target_serial, Some(tax_id), svc.db.for_update()).await?;
     if !target.app_type.issues_certificate() {
         return Err(DomainError::field("target", FieldCode::NotAllowed));
     }
+    let no_certificate =
+        || DomainError::transition("the target application has no issued certificate");
     if target.status != Status::Completed {
-        return Err(DomainError::transition(
-            "the target application has no issued certificate",
-        ));
+        return Err(no_certificate());
     }
-    let cert = rows::cert_of(conn, target.id)
+    let cert = db::certificates::of_application(conn, target.id)
         .await?
         .filter(|c| c.cert_der.is_some())
-        .ok_or_else(|| {
-            DomainError::transition("the target application has no issued certificate")
-        })?;
-    let t = now.unix_timestamp();
-    let shown = cert.shown_status(t);
+        .ok_or_else(no_certificate)?;
+    let on_target = |event| Step::Cert {
+        event,
+        cert: &cert,
+        issuing: &target,
+    };
+    let attrs = CertAttrs::of_target(&target);
     match form.app_type {
         ApplicationType::New => Err(DomainError::Internal("new is not a targeted type".into())),
         ApplicationType::Renew => {
-            if shown != CertStatus::Valid {
-                return Err(DomainError::transition(
-                    "only a valid certificate can be renewed",
-                ));
-            }
-            let open = sqlx::query(
-                "SELECT COUNT(*) FROM applications WHERE target_id = $1 AND app_type = 'renew' \
-                 AND status IN ('10', '20')",
+            transitions::check(conn, actor, on_target(CertEvent::Renew), now).await?;
+            let open = db::applications::count_targeting(
+                conn,
+                target.id,
+                ApplicationType::Renew,
+                &transitions::open_statuses(),
             )
-            .bind(target.id)
-            .fetch_one(&mut *conn)
-            .await?
-            .try_get::<i64, _>(0)?;
+            .await?;
             if open > 0 {
                 return Err(DomainError::transition(
                     "a renewal of this certificate is already in progress",
                 ));
             }
-            let cert_name = next_cert_name(conn, tax_id, &target.box_number).await?;
-            let app = insert(
-                conn,
-                NewRow {
-                    tax_id,
-                    app_type: ApplicationType::Renew,
-                    status: Status::Submitted,
-                    target_id: Some(target.id),
-                    form,
-                    attrs: &target,
-                    cert_name: Some(cert_name),
-                },
-                now,
-            )
-            .await?;
-            submitted(conn, svc, actor, &app, now).await?;
-            Ok(app)
+            submit(conn, svc, actor, form, Some(target.id), &attrs, now).await
         }
         ApplicationType::Modify => {
-            if !matches!(shown, CertStatus::Valid | CertStatus::Suspended) {
-                return Err(DomainError::transition(
-                    "only the data of a valid or suspended certificate can be changed",
-                ));
-            }
-            let app = insert(
+            transitions::check(conn, actor, on_target(CertEvent::Modify), now).await?;
+            let draft = Draft {
+                form,
+                event: AppEvent::Change,
+                target_id: Some(target.id),
+                attrs: &attrs,
+                cert_name: None,
+            };
+            let app = insert(conn, tax_id, draft, now).await?;
+            let changed = db::applications::update_contact(
                 conn,
-                completed_row(tax_id, ApplicationType::Modify, &target, form),
-                now,
+                target.id,
+                Status::Completed,
+                &app.company,
+                &app.contact,
+                now.unix_timestamp(),
             )
             .await?;
-            let updated = sqlx::query(
-                "UPDATE applications SET company_name = $1, company_phone = $2, company_fax = $3, \
-                 responsible_person = $4, responsible_phone = $5, contact_name = $6, \
-                 contact_phone = $7, contact_mobile = $8, contact_email = $9, updated_at = $10 \
-                 WHERE id = $11 AND status = 'A0'",
-            )
-            .bind(app.company.name.clone())
-            .bind(app.company.phone.clone())
-            .bind(app.company.fax.clone())
-            .bind(app.company.responsible_person.clone())
-            .bind(app.company.responsible_phone.clone())
-            .bind(app.contact.name.clone())
-            .bind(app.contact.phone.clone())
-            .bind(app.contact.mobile.clone())
-            .bind(app.contact.email.clone())
-            .bind(t)
-            .bind(target.id)
-            .execute(&mut *conn)
-            .await?
-            .rows_affected();
-            if updated != 1 {
+            if !changed {
                 return Err(DomainError::transition(
                     "the target application changed meanwhile",
                 ));
             }
-            audit::record(
+            transitions::apply(
                 conn,
+                svc,
                 actor,
-                audit::Entry {
-                    action: "application.modify",
-                    application_serial: Some(&app.serial),
-                    certificate_serial: Some(&cert.serial_hex),
+                Step::App {
+                    event: AppEvent::Change,
+                    app: &app,
+                },
+                Note {
                     detail: serde_json::json!({
                         "target": target.serial,
                         "status": app.status.code(),
                     }),
-                    ..audit::Entry::default()
+                    certificate_serial: Some(&cert.serial_hex),
+                    ..Note::default()
                 },
                 now,
             )
@@ -461,56 +449,55 @@ async fn create_targeted(
             Ok(app)
         }
         ApplicationType::Revoke | ApplicationType::Suspend | ApplicationType::Unsuspend => {
-            let action = match form.app_type {
-                ApplicationType::Revoke => CertAction::Revoke,
-                ApplicationType::Suspend => CertAction::Suspend,
-                _ => CertAction::Unsuspend,
+            let event = match form.app_type {
+                ApplicationType::Revoke => CertEvent::Revoke,
+                ApplicationType::Suspend => CertEvent::Suspend,
+                _ => CertEvent::Unsuspend,
             };
             // Refuse before creating anything, so a refused request leaves no application.
-            certificates::check(&cert, action, t)?;
-            let app = insert(
+            transitions::check(conn, actor, on_target(event), now).await?;
+            let draft = Draft {
+                form,
+                event: AppEvent::Request,
+                target_id: Some(target.id),
+                attrs: &attrs,
+                cert_name: None,
+            };
+            let app = insert(conn, tax_id, draft, now).await?;
+            transitions::apply(
                 conn,
-                completed_row(tax_id, form.app_type, &target, form),
-                now,
-            )
-            .await?;
-            audit::record(
-                conn,
+                svc,
                 actor,
-                audit::Entry {
-                    action: "application.submit",
-                    application_serial: Some(&app.serial),
-                    certificate_serial: Some(&cert.serial_hex),
+                Step::App {
+                    event: AppEvent::Request,
+                    app: &app,
+                },
+                Note {
                     detail: serde_json::json!({
                         "type": app.app_type.code(),
                         "status": app.status.code(),
                         "target": target.serial,
                     }),
-                    ..audit::Entry::default()
+                    certificate_serial: Some(&cert.serial_hex),
+                    ..Note::default()
                 },
                 now,
             )
             .await?;
-            certificates::apply(conn, svc, actor, &cert, action, &form.reason, &app, now).await?;
+            certificates::act(
+                conn,
+                svc,
+                actor,
+                event,
+                &cert,
+                &target,
+                &form.reason,
+                &app,
+                now,
+            )
+            .await?;
             Ok(app)
         }
-    }
-}
-
-fn completed_row<'a>(
-    tax_id: &'a str,
-    app_type: ApplicationType,
-    target: &'a AppRow,
-    form: &'a ApplicationForm,
-) -> NewRow<'a> {
-    NewRow {
-        tax_id,
-        app_type,
-        status: Status::Completed,
-        target_id: Some(target.id),
-        form,
-        attrs: target,
-        cert_name: None,
     }
 }
 
@@ -521,16 +508,9 @@ pub async fn get(
     serial: &str,
     now: OffsetDateTime,
 ) -> DomainResult<ApplicationView> {
-    let mut conn = svc.db.pool.acquire().await?;
-    let app = rows::app_by_serial(&mut conn, serial, actor.company(), "").await?;
-    views::application_view(&mut conn, &app, role_of(actor), now.unix_timestamp()).await
-}
-
-pub fn role_of(actor: &Actor) -> Role {
-    match actor {
-        Actor::Applicant { .. } => Role::Applicant,
-        _ => Role::Operator,
-    }
+    let mut conn = svc.db.conn().await?;
+    let app = by_serial(&mut conn, serial, actor.company(), Lock::NONE).await?;
+    views::application_view(&mut conn, &app, actor, now.unix_timestamp()).await
 }
 
 /// Search, newest first. Applicants see only their company; `tax_id` and `q` are for
@@ -541,57 +521,40 @@ pub async fn list(
     q: &ApplicationQuery,
     now: OffsetDateTime,
 ) -> DomainResult<Vec<ApplicationView>> {
-    let mut filter = Filter::default();
+    let mut search = Search {
+        limit: LIST_LIMIT,
+        app_type: q.app_type,
+        status: q.status,
+        ..Search::default()
+    };
     match actor.company() {
-        Some(tax_id) => filter.push("a.tax_id = ?", [Value::Text(tax_id.to_owned())]),
+        Some(tax_id) => search.tax_id = Some(tax_id.to_owned()),
         None => {
-            if let Some(t) = q.tax_id.as_deref().filter(|t| !t.is_empty()) {
-                filter.push("a.tax_id = ?", [Value::Text(t.to_owned())]);
-            }
-            if let Some(s) = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-                let s = s.to_owned();
-                filter.push(
-                    "(a.serial = ? OR a.id IN (SELECT application_id FROM bills WHERE bill_no = ?) \
-                     OR a.id IN (SELECT application_id FROM certificates WHERE serial_hex = ?))",
-                    [
-                        Value::Text(s.clone()),
-                        Value::Text(s.clone()),
-                        Value::Text(s.to_ascii_lowercase()),
-                    ],
-                );
-            }
+            search.tax_id = q.tax_id.clone().filter(|t| !t.is_empty());
+            search.number =
+                q.q.as_deref()
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned);
         }
     }
     if let Some(from) = q.from.as_deref().filter(|s| !s.is_empty()) {
         let d = parse_date(from).ok_or_else(|| DomainError::field("from", FieldCode::Format))?;
-        filter.push("a.created_at >= ?", [Value::Int(taipei_midnight(d))]);
+        search.created_from = Some(taipei_midnight(d));
     }
     if let Some(to) = q.to.as_deref().filter(|s| !s.is_empty()) {
         let d = parse_date(to).ok_or_else(|| DomainError::field("to", FieldCode::Format))?;
         let next = d
             .next_day()
             .ok_or_else(|| DomainError::field("to", FieldCode::Format))?;
-        filter.push("a.created_at < ?", [Value::Int(taipei_midnight(next))]);
+        search.created_before = Some(taipei_midnight(next));
     }
-    if let Some(t) = q.app_type {
-        filter.push("a.app_type = ?", [Value::Text(t.code().to_owned())]);
-    }
-    if let Some(s) = q.status {
-        filter.push("a.status = ?", [Value::Text(s.code().to_owned())]);
-    }
-    let limit = filter.bind_next(Value::Int(LIST_LIMIT));
-    let sql = format!(
-        "SELECT {APP_COLUMNS} FROM applications a{} ORDER BY a.created_at DESC, a.id DESC LIMIT {limit}",
-        filter.where_clause()
-    );
-    let mut conn = svc.db.pool.acquire().await?;
-    let rows = filter.bind(sqlx::query(&sql)).fetch_all(&mut *conn).await?;
-    let role = role_of(actor);
+    let mut conn = svc.db.conn().await?;
+    let rows = db::applications::search(&mut conn, &search).await?;
     let t = now.unix_timestamp();
     let mut out = Vec::with_capacity(rows.len());
-    for r in &rows {
-        let app = AppRow::from_row(r)?;
-        out.push(views::application_view(&mut conn, &app, role, t).await?);
+    for app in &rows {
+        out.push(views::application_view(&mut conn, app, actor, t).await?);
     }
     Ok(out)
 }

@@ -1,13 +1,15 @@
-//! The append-only audit log (UPDATE and DELETE are refused by triggers in the schema).
-//! Entries name who, what, when, the application and certificate serials and the CSR hash;
-//! never a secret.
+//! The append-only audit log. Entries name who, what, when, the application and certificate
+//! serials and the CSR hash; never a secret. Status changes write theirs through
+//! [`super::transitions::apply`]; other records (operator accounts) call [`record`].
 
 use proto::api::AuditEntry;
-use sqlx::{AnyConnection, Row as _};
+use sqlx::AnyConnection;
 use time::OffsetDateTime;
 
-use super::{Actor, DomainResult, rfc3339};
-use crate::db::query::{Filter, Value};
+pub use crate::db::audit::AuditFilter;
+
+use super::{Actor, DomainResult, Services, rfc3339};
+use crate::db;
 
 #[derive(Debug, Default)]
 pub struct Entry<'a> {
@@ -29,66 +31,28 @@ pub async fn record(
     } else {
         entry.detail.to_string()
     };
-    sqlx::query(
-        "INSERT INTO audit_log (at, actor, action, application_serial, certificate_serial, \
-         csr_sha256, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    db::audit::insert(
+        conn,
+        &db::audit::NewEntry {
+            at: now.unix_timestamp(),
+            actor: &actor.audit_name(),
+            action: entry.action,
+            application_serial: entry.application_serial,
+            certificate_serial: entry.certificate_serial,
+            csr_sha256: entry.csr_sha256,
+            detail: &detail,
+        },
     )
-    .bind(now.unix_timestamp())
-    .bind(actor.audit_name())
-    .bind(entry.action.to_owned())
-    .bind(entry.application_serial.map(str::to_owned))
-    .bind(entry.certificate_serial.map(str::to_owned))
-    .bind(entry.csr_sha256.map(str::to_owned))
-    .bind(detail)
-    .execute(&mut *conn)
     .await?;
     Ok(())
 }
 
-#[derive(Debug, Default, Clone)]
-pub struct AuditFilter {
-    /// Unix seconds, inclusive.
-    pub from: Option<i64>,
-    /// Unix seconds, exclusive.
-    pub until: Option<i64>,
-    pub application_serial: Option<String>,
-    pub before_id: Option<i64>,
-    pub limit: i64,
-}
-
-pub async fn list(conn: &mut AnyConnection, f: &AuditFilter) -> DomainResult<Vec<AuditEntry>> {
-    let mut filter = Filter::default();
-    if let Some(t) = f.from {
-        filter.push("at >= ?", [Value::Int(t)]);
-    }
-    if let Some(t) = f.until {
-        filter.push("at < ?", [Value::Int(t)]);
-    }
-    if let Some(s) = &f.application_serial {
-        filter.push("application_serial = ?", [Value::Text(s.clone())]);
-    }
-    if let Some(id) = f.before_id {
-        filter.push("id < ?", [Value::Int(id)]);
-    }
-    let limit = filter.bind_next(Value::Int(f.limit.clamp(1, 1000)));
-    let sql = format!(
-        "SELECT id, at, actor, action, application_serial, certificate_serial, csr_sha256, \
-         detail FROM audit_log{} ORDER BY id DESC LIMIT {limit}",
-        filter.where_clause()
-    );
-    let rows = filter.bind(sqlx::query(&sql)).fetch_all(&mut *conn).await?;
-    rows.iter()
-        .map(|r| {
-            Ok(AuditEntry {
-                id: r.try_get("id")?,
-                at: rfc3339(r.try_get("at")?),
-                actor: r.try_get("actor")?,
-                action: r.try_get("action")?,
-                application_serial: r.try_get("application_serial")?,
-                certificate_serial: r.try_get("certificate_serial")?,
-                csr_sha256: r.try_get("csr_sha256")?,
-                detail: r.try_get("detail")?,
-            })
-        })
-        .collect()
+/// Newest first, at most 1000 entries per page.
+pub async fn list(svc: &Services, f: &AuditFilter) -> DomainResult<Vec<AuditEntry>> {
+    let f = AuditFilter {
+        limit: f.limit.clamp(1, 1000),
+        ..f.clone()
+    };
+    let mut conn = svc.db.conn().await?;
+    Ok(db::audit::list(&mut conn, &f, rfc3339).await?)
 }

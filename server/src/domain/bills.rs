@@ -2,12 +2,14 @@
 
 use proto::{FEE_PER_CERTIFICATE, PAYMENT_DAYS};
 use sqlx::AnyConnection;
-use sqlx::Row as _;
 use time::{Date, Duration, OffsetDateTime};
 
-use super::rows::{AppRow, BillRow};
-use super::{DomainResult, TAIPEI, format_date, taipei_date};
-use crate::db::counters;
+use super::{
+    Actor, DomainError, DomainResult, Services, TAIPEI, applications, format_date, taipei_date,
+};
+use crate::db::applications::AppRow;
+use crate::db::bills::BillRow;
+use crate::db::{self, Lock, counters};
 
 /// `AAF` + ROC year (3 digits) + month + 6-digit monthly sequence: `AAF11511000151`.
 pub fn bill_number(day: Date, seq: i64) -> String {
@@ -47,19 +49,17 @@ pub async fn create(
     let bill_no = bill_number(day, seq);
     let issued_at = now.unix_timestamp();
     let due_at = (now + Duration::days(PAYMENT_DAYS)).unix_timestamp();
-    let row = sqlx::query(
-        "INSERT INTO bills (bill_no, application_id, amount, issued_at, due_at, status) \
-         VALUES ($1, $2, $3, $4, $5, 'unpaid') RETURNING id",
+    let id = db::bills::insert_unpaid(
+        conn,
+        &bill_no,
+        application_id,
+        FEE_PER_CERTIFICATE,
+        issued_at,
+        due_at,
     )
-    .bind(bill_no.clone())
-    .bind(application_id)
-    .bind(FEE_PER_CERTIFICATE)
-    .bind(issued_at)
-    .bind(due_at)
-    .fetch_one(&mut *conn)
     .await?;
     Ok(BillRow {
-        id: row.try_get(0)?,
+        id,
         bill_no,
         application_id,
         amount: FEE_PER_CERTIFICATE,
@@ -70,6 +70,20 @@ pub async fn create(
         paid_on: None,
         paid_amount: None,
     })
+}
+
+/// The application and bill a payment slip shows, for the caller's company only.
+pub async fn for_slip(
+    svc: &Services,
+    actor: &Actor,
+    serial: &str,
+) -> DomainResult<(AppRow, BillRow)> {
+    let mut conn = svc.db.conn().await?;
+    let app = applications::by_serial(&mut conn, serial, actor.company(), Lock::NONE).await?;
+    let bill = db::bills::of_application(&mut conn, app.id, Lock::NONE)
+        .await?
+        .ok_or(DomainError::NotFound("bill"))?;
+    Ok((app, bill))
 }
 
 fn escape(s: &str) -> String {

@@ -1,150 +1,75 @@
 //! Revoke (註銷, final), suspend (暫禁, certificateHold) and unsuspend (解禁) of an issued
-//! certificate: conditional status change, a new CRL, audit and mail, in one transaction.
+//! certificate: the applicant's request and the operator's direct action are the same rows
+//! of [`transitions::CERTIFICATES`] (status change, a new CRL, audit and mail, in one
+//! transaction).
 
-use mailer::MailKind;
 use proto::CertStatus;
 use proto::api::CertificateView;
 use sqlx::AnyConnection;
 use time::OffsetDateTime;
 
-use super::notify::{self, Extra};
-use super::rows::{self, AppRow, CertRow, StoredCertStatus};
-use super::{Actor, DomainError, DomainResult, Services, audit, crl, views};
+use super::notify::Extra;
+use super::transitions::{self, CertEvent, Note, Step};
+use super::{Actor, DomainError, DomainResult, Services, applications, views};
+use crate::db::applications::AppRow;
+use crate::db::certificates::CertRow;
+use crate::db::{self, registrations};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CertAction {
-    Revoke,
-    Suspend,
-    Unsuspend,
-}
-
-impl CertAction {
-    fn name(self) -> &'static str {
-        match self {
-            CertAction::Revoke => "revoke",
-            CertAction::Suspend => "suspend",
-            CertAction::Unsuspend => "unsuspend",
-        }
-    }
-
-    fn mail(self) -> MailKind {
-        match self {
-            CertAction::Revoke => MailKind::Revoked,
-            CertAction::Suspend => MailKind::Suspended,
-            CertAction::Unsuspend => MailKind::Unsuspended,
-        }
-    }
-
-    /// `(from, to)` stored statuses this action moves between.
-    fn transition(self) -> (&'static [StoredCertStatus], StoredCertStatus) {
-        match self {
-            CertAction::Revoke => (
-                &[StoredCertStatus::Valid, StoredCertStatus::Suspended],
-                StoredCertStatus::Revoked,
-            ),
-            CertAction::Suspend => (&[StoredCertStatus::Valid], StoredCertStatus::Suspended),
-            CertAction::Unsuspend => (&[StoredCertStatus::Suspended], StoredCertStatus::Valid),
+impl CertRow {
+    /// What the caller sees: the stored status, with expiry derived from `now` (a revoked
+    /// certificate stays revoked).
+    pub fn shown_status(&self, now: i64) -> CertStatus {
+        match self.status {
+            CertStatus::Revoked => CertStatus::Revoked,
+            _ if now >= self.not_after => CertStatus::Expired,
+            s => s,
         }
     }
 }
 
-/// Whether `action` is allowed on `cert` now; the refusal says why.
-pub fn check(cert: &CertRow, action: CertAction, now: i64) -> DomainResult<()> {
-    if cert.cert_der.is_none() {
-        return Err(DomainError::transition(
-            "the certificate has not been issued yet",
-        ));
-    }
-    let shown = cert.shown_status(now);
-    if shown == CertStatus::Revoked {
-        return Err(DomainError::transition("the certificate is revoked"));
-    }
-    if shown == CertStatus::Expired {
-        return Err(DomainError::transition("the certificate has expired"));
-    }
-    let (from, _) = action.transition();
-    if !from.contains(&cert.status) {
-        return Err(DomainError::transition(match action {
-            CertAction::Suspend => "only a valid certificate can be suspended",
-            CertAction::Unsuspend => "only a suspended certificate can be unsuspended",
-            CertAction::Revoke => "the certificate cannot be revoked now",
-        }));
-    }
-    Ok(())
-}
-
-/// Apply `action` to `cert` inside the caller's transaction. `mail_app` is the application
-/// whose contact is told (the request for applicant actions, the issuing one for operators).
+/// Applies a revoke, suspend or unsuspend to `cert` (issued for `issuing`) inside the caller's
+/// transaction. The audit row is filed under the issuing application; `request` is the
+/// application whose contact is told (the applicant's request, or the issuing one when an
+/// operator acts).
 #[allow(clippy::too_many_arguments)]
-pub async fn apply(
+pub async fn act(
     conn: &mut AnyConnection,
     svc: &Services,
     actor: &Actor,
+    event: CertEvent,
     cert: &CertRow,
-    action: CertAction,
+    issuing: &AppRow,
     reason: &str,
-    mail_app: &AppRow,
+    request: &AppRow,
     now: OffsetDateTime,
-) -> DomainResult<StoredCertStatus> {
-    let t = now.unix_timestamp();
-    check(cert, action, t)?;
-    let (_, to) = action.transition();
-    let changed = sqlx::query(
-        "UPDATE certificates SET status = $1, status_changed_at = $2 \
-         WHERE id = $3 AND status = $4",
-    )
-    .bind(to.code())
-    .bind(t)
-    .bind(cert.id)
-    .bind(cert.status.code())
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    if changed != 1 {
-        return Err(DomainError::transition(
-            "the certificate's status changed meanwhile; reload and try again",
-        ));
-    }
-    let crl_number = crl::regenerate(conn, svc, now).await?;
-    let issuing = rows::app_by_id(conn, cert.application_id).await?;
-    audit::record(
-        conn,
-        actor,
-        audit::Entry {
-            action: match action {
-                CertAction::Revoke => "certificate.revoke",
-                CertAction::Suspend => "certificate.suspend",
-                CertAction::Unsuspend => "certificate.unsuspend",
-            },
-            application_serial: Some(&issuing.serial),
-            certificate_serial: Some(&cert.serial_hex),
-            csr_sha256: None,
-            detail: serde_json::json!({
-                "from": cert.status.code(),
-                "to": to.code(),
-                "reason": reason,
-                "crl_number": crl_number,
-                "request": mail_app.serial,
-            }),
-        },
-        now,
-    )
-    .await?;
-    notify::queue(
+) -> DomainResult<()> {
+    transitions::apply(
         conn,
         svc,
-        action.mail(),
-        mail_app,
-        Extra {
-            certificate_name: Some(cert.cert_name.clone()),
-            certificate_serial: Some(cert.serial_hex.clone()),
-            reason: Some(reason.to_owned()),
-            ..Extra::default()
+        actor,
+        Step::Cert {
+            event,
+            cert,
+            issuing,
+        },
+        Note {
+            detail: serde_json::json!({
+                "reason": reason,
+                "request": request.serial,
+            }),
+            certificate_serial: Some(&cert.serial_hex),
+            mail_to: Some(request),
+            mail: Extra {
+                certificate_name: Some(cert.cert_name.clone()),
+                certificate_serial: Some(cert.serial_hex.clone()),
+                reason: Some(reason.to_owned()),
+                ..Extra::default()
+            },
+            ..Note::default()
         },
         now,
     )
-    .await?;
-    Ok(to)
+    .await
 }
 
 /// The operator's direct action on a certificate by serial.
@@ -152,7 +77,7 @@ pub async fn act_by_serial(
     svc: &Services,
     actor: &Actor,
     serial_hex: &str,
-    action: CertAction,
+    event: CertEvent,
     reason: &str,
     now: OffsetDateTime,
 ) -> DomainResult<CertificateView> {
@@ -163,21 +88,23 @@ pub async fn act_by_serial(
             proto::validate::FieldCode::TooLong,
         ));
     }
+    let not_found = || DomainError::NotFound("certificate");
     let mut tx = svc.db.write().await?;
-    let cert = rows::cert_by_serial(&mut tx, &serial, svc.db.for_update())
+    let cert = db::certificates::by_serial(&mut tx, &serial, svc.db.for_update())
         .await?
         .filter(|c| c.cert_der.is_some())
-        .ok_or(DomainError::NotFound("certificate"))?;
-    let issuing = rows::app_by_id(&mut tx, cert.application_id).await?;
-    let to = apply(&mut tx, svc, actor, &cert, action, reason, &issuing, now).await?;
-    let registered = rows::is_registered(&mut tx, cert.id).await?;
+        .ok_or_else(not_found)?;
+    let issuing = applications::by_id(&mut tx, cert.application_id).await?;
+    act(
+        &mut tx, svc, actor, event, &cert, &issuing, reason, &issuing, now,
+    )
+    .await?;
+    let updated = db::certificates::by_serial(&mut tx, &serial, svc.db.for_update())
+        .await?
+        .ok_or_else(not_found)?;
+    let registered = registrations::exists(&mut tx, cert.id).await?;
     tx.commit().await?;
-    let updated = CertRow {
-        status: to,
-        status_changed_at: Some(now.unix_timestamp()),
-        ..cert
-    };
-    tracing::info!(serial = %updated.serial_hex, action = action.name(), "certificate status changed");
+    tracing::info!(serial = %updated.serial_hex, action = ?event, "certificate status changed");
     Ok(views::certificate_view(
         &updated,
         registered,

@@ -1,12 +1,24 @@
 //! The CRL lives in the database so every instance serves the same one. It is regenerated,
-//! with the next CRL number, in the same transaction as each revoke / hold / release, and
-//! on demand when the stored one nears its nextUpdate or was signed by another CA.
+//! with the next CRL number, in the same transaction as each revoke / hold / release (see
+//! [`super::transitions::apply`]), and on demand when the stored one nears its nextUpdate or
+//! was signed by another CA.
 
-use sqlx::{AnyConnection, Row as _};
+use proto::CertStatus;
+use sqlx::AnyConnection;
 use time::{Duration, OffsetDateTime};
 
 use super::{DomainError, DomainResult, Services, from_unix};
-use crate::db::counters;
+use crate::db::crls::StoredCrl;
+use crate::db::{self, counters};
+
+/// How a stored certificate status appears on the CRL; `None`: not listed.
+fn listed_as(status: CertStatus) -> Option<ca::RevocationKind> {
+    match status {
+        CertStatus::Revoked => Some(ca::RevocationKind::Revoked),
+        CertStatus::Suspended => Some(ca::RevocationKind::Hold),
+        CertStatus::Valid | CertStatus::Expired => None,
+    }
+}
 
 /// Sign and store a CRL of every revoked or held certificate. Returns its number.
 pub async fn regenerate(
@@ -17,31 +29,24 @@ pub async fn regenerate(
     // The counter row lock orders concurrent regenerations on PostgreSQL; the SELECT below
     // then runs after the earlier transaction committed and sees its change.
     let number = counters::next(conn, "crl").await?;
-    let rows = sqlx::query(
-        "SELECT serial_hex, status, status_changed_at, not_before FROM certificates \
-         WHERE status IN ('revoked', 'suspended') AND cert_der IS NOT NULL",
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut entries = Vec::with_capacity(rows.len());
-    for r in &rows {
-        let hex: String = r.try_get("serial_hex")?;
-        let serial = ca::Serial::from_hex(&hex)
-            .ok_or_else(|| DomainError::Internal(format!("bad serial {hex} in the database")))?;
-        let status: String = r.try_get("status")?;
-        let at: Option<i64> = r.try_get("status_changed_at")?;
-        let at = match at {
-            Some(t) => t,
-            None => r.try_get("not_before")?,
-        };
+    let on_crl: Vec<CertStatus> = CertStatus::ALL
+        .iter()
+        .copied()
+        .filter(|s| listed_as(*s).is_some())
+        .collect();
+    let listed = db::certificates::issued_in(conn, &on_crl).await?;
+    let mut entries = Vec::with_capacity(listed.len());
+    for c in &listed {
+        let serial = ca::Serial::from_hex(&c.serial_hex).ok_or_else(|| {
+            DomainError::Internal(format!("bad serial {} in the database", c.serial_hex))
+        })?;
+        let kind = listed_as(c.status).ok_or_else(|| {
+            DomainError::Internal(format!("{} is not a CRL status", c.status.code()))
+        })?;
         entries.push(ca::RevokedEntry {
             serial,
-            revoked_at: from_unix(at)?,
-            kind: if status == "revoked" {
-                ca::RevocationKind::Revoked
-            } else {
-                ca::RevocationKind::Hold
-            },
+            revoked_at: from_unix(c.since)?,
+            kind,
         });
     }
     let this_update = now.replace_nanosecond(0).unwrap_or(now);
@@ -51,16 +56,16 @@ pub async fn regenerate(
         .ca
         .crl(&svc.profile, crl_number, this_update, &entries)?;
     let next_update = this_update + Duration::hours(i64::from(svc.profile.crl_validity_hours));
-    sqlx::query(
-        "INSERT INTO crls (crl_number, this_update, next_update, ca_fingerprint, der) \
-         VALUES ($1, $2, $3, $4, $5)",
+    db::crls::insert(
+        conn,
+        &StoredCrl {
+            crl_number: number,
+            this_update: this_update.unix_timestamp(),
+            next_update: next_update.unix_timestamp(),
+            ca_fingerprint: svc.ca_fingerprint.clone(),
+            der,
+        },
     )
-    .bind(number)
-    .bind(this_update.unix_timestamp())
-    .bind(next_update.unix_timestamp())
-    .bind(svc.ca_fingerprint.clone())
-    .bind(der)
-    .execute(&mut *conn)
     .await?;
     Ok(number)
 }
@@ -72,27 +77,20 @@ async fn fresh(
     svc: &Services,
     now: OffsetDateTime,
 ) -> DomainResult<Option<Vec<u8>>> {
-    let row = sqlx::query(
-        "SELECT next_update, ca_fingerprint, der FROM crls ORDER BY crl_number DESC LIMIT 1",
-    )
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some(row) = row else {
+    let Some(crl) = db::crls::latest(conn).await? else {
         return Ok(None);
     };
-    let next_update: i64 = row.try_get("next_update")?;
-    let fingerprint: String = row.try_get("ca_fingerprint")?;
     let half = i64::from(svc.profile.crl_validity_hours) * 3600 / 2;
-    if fingerprint != svc.ca_fingerprint || next_update - now.unix_timestamp() < half {
+    if crl.ca_fingerprint != svc.ca_fingerprint || crl.next_update - now.unix_timestamp() < half {
         return Ok(None);
     }
-    Ok(Some(row.try_get("der")?))
+    Ok(Some(crl.der))
 }
 
 /// The CRL to serve (DER), regenerating it first when needed.
 pub async fn current(svc: &Services, now: OffsetDateTime) -> DomainResult<Vec<u8>> {
     {
-        let mut conn = svc.db.pool.acquire().await?;
+        let mut conn = svc.db.conn().await?;
         if let Some(der) = fresh(&mut conn, svc, now).await? {
             return Ok(der);
         }

@@ -9,15 +9,17 @@
 //! certificate.
 
 use ca::{IssueRequest, LeafSubject, Serial};
-use mailer::MailKind;
 use proto::api::IssuedCertificate;
-use proto::{CertKind, Status};
-use sqlx::{AnyConnection, Row as _};
+use proto::{CertKind, CertStatus, Status};
+use sqlx::AnyConnection;
 use time::{Duration, OffsetDateTime};
 
-use super::notify::{self, Extra};
-use super::rows::{self, AppRow, CertRow};
-use super::{Actor, DomainError, DomainResult, Services, audit, from_unix, hex, rfc3339};
+use super::notify::Extra;
+use super::transitions::{self, AppEvent, Note, Step};
+use super::{Actor, DomainError, DomainResult, Services, applications, from_unix, hex, rfc3339};
+use crate::db::applications::AppRow;
+use crate::db::certificates::{CertRow, NewRequest};
+use crate::db::{self, Lock};
 
 fn key_info(k: ca::KeyInfo) -> String {
     match k {
@@ -101,16 +103,7 @@ async fn sign_stored(
     now: OffsetDateTime,
 ) -> DomainResult<Vec<u8>> {
     let der = svc.ca.issue(&svc.profile, &issue_request(cert)?)?;
-    let stored = sqlx::query(
-        "UPDATE certificates SET cert_der = $1, issued_at = $2 WHERE id = $3 AND cert_der IS NULL",
-    )
-    .bind(der.clone())
-    .bind(now.unix_timestamp())
-    .bind(cert.id)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    if stored != 1 {
+    if !db::certificates::store_der(conn, cert.id, &der, now.unix_timestamp()).await? {
         return Err(DomainError::Conflict(
             "the certificate was stored by another request".into(),
         ));
@@ -127,8 +120,8 @@ pub async fn submit_csr(
 ) -> DomainResult<IssuedCertificate> {
     // Cheap refusals (ownership, status) before the CPU work on the CSR.
     {
-        let mut conn = svc.db.pool.acquire().await?;
-        let app = rows::app_by_serial(&mut conn, serial, Some(tax_id), "").await?;
+        let mut conn = svc.db.conn().await?;
+        let app = applications::by_serial(&mut conn, serial, Some(tax_id), Lock::NONE).await?;
         check_issuable(&app)?;
     }
     let csr_der = ca::csr_pem_to_der(csr_pem)?;
@@ -140,9 +133,9 @@ pub async fn submit_csr(
     let csr_hash = hex(&checked.csr_sha256);
 
     let mut tx = svc.db.write().await?;
-    let app = rows::app_by_serial(&mut tx, serial, Some(tax_id), svc.db.for_update()).await?;
+    let app = applications::by_serial(&mut tx, serial, Some(tax_id), svc.db.for_update()).await?;
     check_issuable(&app)?;
-    if let Some(existing) = rows::cert_of(&mut tx, app.id).await? {
+    if let Some(existing) = db::certificates::of_application(&mut tx, app.id).await? {
         if existing.csr_sha256 != csr_hash {
             return Err(DomainError::Conflict(
                 "a certificate was already issued for this application from a different CSR".into(),
@@ -162,90 +155,68 @@ pub async fn submit_csr(
         tx.commit().await?;
         return Ok(view);
     }
-    if app.status != Status::Paid {
-        return Err(DomainError::transition(
-            "the application is not waiting for a CSR",
-        ));
-    }
+    let actor = Actor::Applicant {
+        tax_id: tax_id.to_owned(),
+    };
+    let issue = Step::App {
+        event: AppEvent::Issue,
+        app: &app,
+    };
+    // The status and the caller before the serial and the CA's work.
+    transitions::check(&mut tx, &actor, issue, now).await?;
     let cert_name = app.cert_name.clone().ok_or_else(|| {
         DomainError::Internal(format!("application {} has no cert name", app.serial))
     })?;
     let not_before = now.replace_nanosecond(0).unwrap_or(now);
     let not_after = leaf_not_after(svc, not_before)?;
-    let cert_serial = Serial::try_random()?;
+    let cert_serial = Serial::try_random()?.to_hex();
     let ou = (app.cert_kind == CertKind::Individual && !app.staff_code.is_empty())
-        .then(|| app.staff_code.clone());
-    let id: i64 = sqlx::query(
-        "INSERT INTO certificates (application_id, serial_hex, tax_id, cert_name, organization, \
-         organizational_unit, spki_der, csr_sha256, key_info, not_before, not_after, \
-         requested_at, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'valid') \
-         RETURNING id",
+        .then_some(app.staff_code.as_str());
+    let key = key_info(checked.key);
+    let id = db::certificates::insert_request(
+        &mut tx,
+        &NewRequest {
+            application_id: app.id,
+            serial_hex: &cert_serial,
+            tax_id: &app.tax_id,
+            cert_name: &cert_name,
+            organization: &app.company.name,
+            organizational_unit: ou,
+            spki_der: &checked.spki_der,
+            csr_sha256: &csr_hash,
+            key_info: &key,
+            not_before: not_before.unix_timestamp(),
+            not_after: not_after.unix_timestamp(),
+            requested_at: now.unix_timestamp(),
+            status: CertStatus::Valid,
+        },
     )
-    .bind(app.id)
-    .bind(cert_serial.to_hex())
-    .bind(app.tax_id.clone())
-    .bind(cert_name.clone())
-    .bind(app.company.name.clone())
-    .bind(ou.clone())
-    .bind(checked.spki_der.clone())
-    .bind(csr_hash.clone())
-    .bind(key_info(checked.key))
-    .bind(not_before.unix_timestamp())
-    .bind(not_after.unix_timestamp())
-    .bind(now.unix_timestamp())
-    .fetch_one(&mut *tx)
-    .await?
-    .try_get(0)?;
-    let stored = rows::cert_of(&mut tx, app.id)
+    .await?;
+    let stored = db::certificates::of_application(&mut tx, app.id)
         .await?
         .filter(|c| c.id == id)
         .ok_or_else(|| DomainError::Internal("certificate row vanished".into()))?;
     let der = sign_stored(&mut tx, svc, &stored, now).await?;
-    let moved = sqlx::query(
-        "UPDATE applications SET status = 'A0', updated_at = $1 WHERE id = $2 AND status = '20'",
-    )
-    .bind(now.unix_timestamp())
-    .bind(app.id)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if moved != 1 {
-        return Err(DomainError::transition(
-            "the application's status changed meanwhile",
-        ));
-    }
-    let actor = Actor::Applicant {
-        tax_id: tax_id.to_owned(),
-    };
-    audit::record(
+    transitions::apply(
         &mut tx,
+        svc,
         &actor,
-        audit::Entry {
-            action: "certificate.issue",
-            application_serial: Some(&app.serial),
-            certificate_serial: Some(&stored.serial_hex),
-            csr_sha256: Some(&csr_hash),
+        issue,
+        Note {
             detail: serde_json::json!({
-                "from": "20",
-                "to": "A0",
                 "cert_name": cert_name,
-                "key": key_info(checked.key),
+                "key": key,
                 "not_before": rfc3339(stored.not_before),
                 "not_after": rfc3339(stored.not_after),
             }),
-        },
-        now,
-    )
-    .await?;
-    notify::queue(
-        &mut tx,
-        svc,
-        MailKind::Issued,
-        &app,
-        Extra {
-            certificate_name: Some(cert_name),
-            certificate_serial: Some(stored.serial_hex.clone()),
-            ..Extra::default()
+            certificate_serial: Some(&stored.serial_hex),
+            csr_sha256: Some(&csr_hash),
+            mail: Extra {
+                certificate_name: Some(cert_name.clone()),
+                certificate_serial: Some(stored.serial_hex.clone()),
+                ..Extra::default()
+            },
+            ..Note::default()
         },
         now,
     )
@@ -262,10 +233,10 @@ pub async fn submit_csr(
 
 /// The issued certificate of the caller's application (`not_found` before issuance).
 pub async fn get(svc: &Services, actor: &Actor, serial: &str) -> DomainResult<(AppRow, CertRow)> {
-    let mut conn = svc.db.pool.acquire().await?;
-    let app = rows::app_by_serial(&mut conn, serial, actor.company(), "").await?;
+    let mut conn = svc.db.conn().await?;
+    let app = applications::by_serial(&mut conn, serial, actor.company(), Lock::NONE).await?;
     let cert = if app.app_type.issues_certificate() {
-        rows::cert_of(&mut conn, app.id).await?
+        db::certificates::of_application(&mut conn, app.id).await?
     } else {
         None
     };

@@ -1,7 +1,9 @@
-//! The DC02 state machine. Every function takes `now`; each state change runs in one write
-//! transaction together with its audit row and, where a mail is due, its outbox row.
-//! Transitions are conditional UPDATEs (`WHERE status = '10'`): zero rows means someone
-//! else moved the application first, and the caller gets `invalid_transition`.
+//! The portal's rules. Every status transition is a row of [`transitions`] and is applied by
+//! [`transitions::apply`]: the conditional UPDATE (zero rows means someone else moved it
+//! first, and the caller gets `invalid_transition`), its audit row and, where a mail is due,
+//! its outbox row, in the caller's write transaction. The other modules hold what each step
+//! needs besides (bills, the CA, registrations) and read through `crate::db`, where all the
+//! SQL is. Every function takes `now`, so tests move time instead of waiting.
 
 pub mod applications;
 pub mod audit;
@@ -14,7 +16,7 @@ pub mod notify;
 pub mod payments;
 pub mod reconciliation;
 pub mod registrations;
-pub mod rows;
+pub mod transitions;
 pub mod views;
 
 use std::sync::Arc;
@@ -107,6 +109,12 @@ impl Actor {
             Actor::Applicant { tax_id } => Some(tax_id),
             _ => None,
         }
+    }
+
+    /// Whether the actor's role grants `duty` (the `who` column of [`transitions`]). Operator
+    /// roles do not exist yet: every operator is an administrator and holds every duty.
+    pub fn has_duty(&self, _duty: transitions::Duty) -> bool {
+        matches!(self, Actor::Operator { .. })
     }
 }
 

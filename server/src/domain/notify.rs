@@ -1,12 +1,14 @@
 //! Status mails, queued in the caller's transaction (the outbox row exists if and only if the
-//! state change committed).
+//! state change committed). Which transition mails whom is the `mail` column of
+//! [`super::transitions`].
 
 use mailer::{MailKind, MailParams, NewMail};
+use proto::api::{MailState, MailView};
 use sqlx::AnyConnection;
 use time::OffsetDateTime;
 
-use super::rows::AppRow;
 use super::{DomainResult, Services};
+use crate::db::applications::AppRow;
 
 /// What a mail mentions besides the application itself.
 #[derive(Debug, Default, Clone)]
@@ -48,4 +50,9 @@ pub async fn queue(
     };
     mailer::enqueue_with_domain(conn, &mail, now, &svc.mail_domain).await?;
     Ok(())
+}
+
+/// The outbox as operators see it (the mailer crate owns its SQL).
+pub async fn outbox(svc: &Services, state: Option<MailState>) -> DomainResult<Vec<MailView>> {
+    Ok(mailer::list_mail(&svc.db.pool, state).await?)
 }

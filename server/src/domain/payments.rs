@@ -1,18 +1,20 @@
 //! Recording a payment: the bill becomes paid and its application moves 10 → 20, with audit
 //! and the "paid, generate your key" mail, in one transaction.
 
-use mailer::MailKind;
 use proto::api::{ApplicationView, PaymentRecord};
 use proto::validate::FieldCode;
-use proto::{BillStatus, Role, Status};
+use proto::{BillStatus, ImportRowCode};
 use sqlx::AnyConnection;
 use time::{Date, OffsetDateTime};
 
-use super::notify::{self, Extra};
-use super::rows::{self, BillRow};
+use super::notify::Extra;
+use super::transitions::{self, AppEvent, Note, Step};
 use super::{
-    Actor, DomainError, DomainResult, Services, audit, format_date, parse_date, taipei_date, views,
+    Actor, DomainError, DomainResult, Services, applications, format_date, parse_date, taipei_date,
+    views,
 };
+use crate::db::bills::{BillRow, Payment};
+use crate::db::{self, Lock};
 
 /// Why a payment line is refused; codes appear in reconciliation reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,13 +31,13 @@ pub enum Refusal {
 }
 
 impl Refusal {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ImportRowCode {
         match self {
-            Refusal::UnknownBill => "unknown_bill",
-            Refusal::WrongAmount { .. } => "wrong_amount",
-            Refusal::VoidBill => "void_bill",
-            Refusal::AlreadyPaid => "already_paid",
-            Refusal::NotPayable => "not_payable",
+            Refusal::UnknownBill => ImportRowCode::UnknownBill,
+            Refusal::WrongAmount { .. } => ImportRowCode::WrongAmount,
+            Refusal::VoidBill => ImportRowCode::VoidBill,
+            Refusal::AlreadyPaid => ImportRowCode::AlreadyPaid,
+            Refusal::NotPayable => ImportRowCode::NotPayable,
         }
     }
 
@@ -65,12 +67,12 @@ pub enum Outcome {
 /// Checks a payment line against the stored bill (locked for update on PostgreSQL).
 pub async fn assess(
     conn: &mut AnyConnection,
-    lock: &str,
+    lock: Lock,
     bill_no: &str,
     amount: i64,
     paid_on: Date,
 ) -> DomainResult<Outcome> {
-    let Some(bill) = rows::bill_by_no(conn, bill_no, lock).await? else {
+    let Some(bill) = db::bills::by_no(conn, bill_no, lock).await? else {
         return Ok(Outcome::Refused(Refusal::UnknownBill));
     };
     Ok(match bill.status {
@@ -91,7 +93,8 @@ pub async fn assess(
     })
 }
 
-/// Marks `bill` paid and moves its application 10 → 20. A lost race is a refusal.
+/// Moves `bill`'s application 10 → 20 (the `Pay` transition: audit and mail) and marks the
+/// bill paid. An application no longer waiting for payment, or a lost race, is a refusal.
 pub async fn apply(
     conn: &mut AnyConnection,
     svc: &Services,
@@ -101,66 +104,49 @@ pub async fn apply(
     via: &str,
     now: OffsetDateTime,
 ) -> DomainResult<Result<(), Refusal>> {
-    let t = now.unix_timestamp();
-    let app_moved = sqlx::query(
-        "UPDATE applications SET status = '20', updated_at = $1 WHERE id = $2 AND status = '10'",
-    )
-    .bind(t)
-    .bind(bill.application_id)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    if app_moved != 1 {
-        return Ok(Err(Refusal::NotPayable));
-    }
-    let bill_moved = sqlx::query(
-        "UPDATE bills SET status = 'paid', paid_at = $1, paid_on = $2, paid_amount = $3, \
-         paid_via = $4 WHERE id = $5 AND status = 'unpaid'",
-    )
-    .bind(t)
-    .bind(format_date(paid_on))
-    .bind(bill.amount)
-    .bind(via.to_owned())
-    .bind(bill.id)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    if bill_moved != 1 {
-        return Ok(Err(Refusal::AlreadyPaid));
-    }
-    let app = rows::app_by_id(conn, bill.application_id).await?;
-    audit::record(
+    let app = applications::by_id(conn, bill.application_id).await?;
+    let pay = Step::App {
+        event: AppEvent::Pay,
+        app: &app,
+    };
+    let paid_on = format_date(paid_on);
+    // The application first, then the bill: the order the expiry job takes them in.
+    let moved = transitions::apply(
         conn,
+        svc,
         actor,
-        audit::Entry {
-            action: "payment.record",
-            application_serial: Some(&app.serial),
+        pay,
+        Note {
             detail: serde_json::json!({
                 "bill_no": bill.bill_no,
                 "amount": bill.amount,
-                "paid_on": format_date(paid_on),
+                "paid_on": paid_on,
                 "via": via,
-                "from": Status::Submitted.code(),
-                "to": Status::Paid.code(),
             }),
-            ..audit::Entry::default()
+            mail: Extra {
+                bill_no: Some(bill.bill_no.clone()),
+                amount: Some(bill.amount),
+                ..Extra::default()
+            },
+            ..Note::default()
         },
         now,
     )
-    .await?;
-    notify::queue(
-        conn,
-        svc,
-        MailKind::Paid,
-        &app,
-        Extra {
-            bill_no: Some(bill.bill_no.clone()),
-            amount: Some(bill.amount),
-            ..Extra::default()
-        },
-        now,
-    )
-    .await?;
+    .await;
+    match moved {
+        Ok(()) => {}
+        Err(DomainError::InvalidTransition(_)) => return Ok(Err(Refusal::NotPayable)),
+        Err(e) => return Err(e),
+    }
+    let payment = Payment {
+        at: now.unix_timestamp(),
+        paid_on: &paid_on,
+        amount: bill.amount,
+        via,
+    };
+    if !db::bills::mark_paid(conn, bill.id, &payment).await? {
+        return Ok(Err(Refusal::AlreadyPaid));
+    }
     Ok(Ok(()))
 }
 
@@ -204,8 +190,8 @@ pub async fn record(
         }
         Err(r) => return Err(DomainError::PaymentRejected(r.message())),
     }
-    let app = rows::app_by_id(&mut tx, bill.application_id).await?;
-    let view = views::application_view(&mut tx, &app, Role::Operator, now.unix_timestamp()).await?;
+    let app = applications::by_id(&mut tx, bill.application_id).await?;
+    let view = views::application_view(&mut tx, &app, actor, now.unix_timestamp()).await?;
     tx.commit().await?;
     Ok(view)
 }

@@ -3,14 +3,14 @@
 //! company; once per certificate.
 
 use base64::Engine as _;
-use proto::CertStatus;
 use proto::api::{RegistrationRequest, RegistrationView};
 use proto::validate::{Errors, FieldCode};
-use sqlx::Row as _;
 use time::OffsetDateTime;
 
-use super::rows;
-use super::{Actor, DomainError, DomainResult, Services, audit, rfc3339};
+use super::transitions::{self, CertEvent, Note, Step};
+use super::{Actor, DomainError, DomainResult, Services, applications, rfc3339};
+use crate::db::registrations::NewRegistration;
+use crate::db::{self, registrations};
 
 /// The only certificate type registered here: 通關專屬憑證 (non-IC-card).
 pub const CERT_TYPE: &str = "customs_dedicated";
@@ -82,65 +82,55 @@ pub async fn register(
     };
     let serial_hex = info.serial.to_hex();
     let mut tx = svc.db.write().await?;
-    let cert = rows::cert_by_serial(&mut tx, &serial_hex, svc.db.for_update())
+    let cert = db::certificates::by_serial(&mut tx, &serial_hex, svc.db.for_update())
         .await?
         .ok_or_else(not_ours)?;
     if cert.tax_id != tax_id || cert.cert_der.as_deref() != Some(der.as_slice()) {
         return Err(not_ours());
     }
-    match cert.shown_status(now.unix_timestamp()) {
-        CertStatus::Valid => {}
-        CertStatus::Suspended => {
-            return Err(DomainError::transition("the certificate is suspended"));
-        }
-        CertStatus::Revoked => return Err(DomainError::transition("the certificate is revoked")),
-        CertStatus::Expired => return Err(DomainError::transition("the certificate has expired")),
-    }
-    if rows::is_registered(&mut tx, cert.id).await? {
-        return Err(DomainError::Conflict(
-            "the certificate is already registered".into(),
-        ));
-    }
     let office = req
         .customs_office
         .ok_or_else(|| DomainError::field("customs_office", FieldCode::Required))?;
+    let issuing = applications::by_id(&mut tx, cert.application_id).await?;
+    let actor = Actor::Applicant {
+        tax_id: tax_id.to_owned(),
+    };
     let t = now.unix_timestamp();
-    sqlx::query(
-        "INSERT INTO registrations (certificate_id, staff_name, customs_office, broker_code, \
-         cert_type, registered_at) VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(cert.id)
-    .bind(req.staff_name.trim().to_owned())
-    .bind(office.code())
-    .bind(req.broker_code.trim().to_owned())
-    .bind(CERT_TYPE)
-    .bind(t)
-    .execute(&mut *tx)
-    .await?;
-    let app_serial: String = sqlx::query("SELECT serial FROM applications WHERE id = $1")
-        .bind(cert.application_id)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get(0)?;
-    audit::record(
+    // Valid and not registered yet (a second registration is a `conflict`), then recorded.
+    transitions::apply(
         &mut tx,
-        &Actor::Applicant {
-            tax_id: tax_id.to_owned(),
+        svc,
+        &actor,
+        Step::Cert {
+            event: CertEvent::Register,
+            cert: &cert,
+            issuing: &issuing,
         },
-        audit::Entry {
-            action: "certificate.register",
-            application_serial: Some(&app_serial),
-            certificate_serial: Some(&serial_hex),
+        Note {
             detail: serde_json::json!({
                 "staff_name": req.staff_name.trim(),
                 "customs_office": office.code(),
                 "broker_code": req.broker_code.trim(),
             }),
-            ..audit::Entry::default()
+            certificate_serial: Some(&serial_hex),
+            ..Note::default()
         },
         now,
     )
     .await?;
+    registrations::insert(
+        &mut tx,
+        &NewRegistration {
+            certificate_id: cert.id,
+            staff_name: req.staff_name.trim(),
+            customs_office: office,
+            broker_code: req.broker_code.trim(),
+            cert_type: CERT_TYPE,
+            at: t,
+        },
+    )
+    .await?;
+    let app_serial = issuing.serial;
     tx.commit().await?;
     Ok(RegistrationView {
         serial_hex,

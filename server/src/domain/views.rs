@@ -1,11 +1,28 @@
-//! Rows → wire views, including what the caller may do next (`actions`).
+//! Rows → wire views, including what the caller may do next (`actions`, derived from
+//! [`super::transitions`]).
 
 use proto::api::{ApplicationView, BillView, CertificateView};
-use proto::{Action, CertStatus, Role, Status};
 use sqlx::AnyConnection;
 
-use super::rows::{self, AppRow, BillRow, CertRow};
-use super::{DomainResult, rfc3339};
+use super::{Actor, DomainResult, applications, rfc3339, transitions};
+use crate::db::applications::AppRow;
+use crate::db::bills::BillRow;
+use crate::db::certificates::CertRow;
+use crate::db::{self, Lock, registrations};
+
+impl CertRow {
+    /// Subject as RFC 4514-ish text for display.
+    pub fn subject_text(&self) -> String {
+        let mut parts = vec![format!("CN={}", self.cert_name)];
+        if let Some(ou) = &self.organizational_unit {
+            parts.push(format!("OU={ou}"));
+        }
+        parts.push(format!("O={}", self.organization));
+        parts.push(format!("serialNumber={}", self.tax_id));
+        parts.push("C=TW".into());
+        parts.join(", ")
+    }
+}
 
 pub fn bill_view(b: &BillRow) -> BillView {
     BillView {
@@ -43,66 +60,28 @@ pub async fn certificate_for(
     app: &AppRow,
 ) -> DomainResult<Option<CertRow>> {
     if app.app_type.issues_certificate() {
-        rows::cert_of(conn, app.id).await
+        Ok(db::certificates::of_application(conn, app.id).await?)
     } else if let Some(target) = app.target_id {
-        rows::cert_of(conn, target).await
+        Ok(db::certificates::of_application(conn, target).await?)
     } else {
         Ok(None)
     }
 }
 
-fn actions(app: &AppRow, cert: Option<(&CertRow, bool)>, role: Role, now: i64) -> Vec<Action> {
-    let mut out = Vec::new();
-    let issuing = app.app_type.issues_certificate();
-    if role == Role::Applicant && issuing {
-        match app.status {
-            Status::Submitted => out.push(Action::PrintSlip),
-            Status::Paid => out.push(Action::Generate),
-            _ => {}
-        }
-    }
-    let Some((cert, registered)) = cert.filter(|_| issuing && app.status == Status::Completed)
-    else {
-        return out;
-    };
-    if cert.cert_der.is_none() {
-        return out;
-    }
-    let shown = cert.shown_status(now);
-    if role == Role::Applicant {
-        out.push(Action::Download);
-        if shown == CertStatus::Valid && !registered {
-            out.push(Action::Register);
-        }
-        if matches!(shown, CertStatus::Valid | CertStatus::Suspended) {
-            out.push(Action::Change);
-        }
-        if shown == CertStatus::Valid {
-            out.push(Action::Renew);
-        }
-    }
-    match shown {
-        CertStatus::Valid => out.extend([Action::Revoke, Action::Suspend]),
-        CertStatus::Suspended => out.extend([Action::Revoke, Action::Unsuspend]),
-        _ => {}
-    }
-    out
-}
-
 pub async fn application_view(
     conn: &mut AnyConnection,
     app: &AppRow,
-    role: Role,
+    actor: &Actor,
     now: i64,
 ) -> DomainResult<ApplicationView> {
-    let bill = rows::bill_of(conn, app.id).await?;
+    let bill = db::bills::of_application(conn, app.id, Lock::NONE).await?;
     let cert = certificate_for(conn, app).await?;
     let registered = match &cert {
-        Some(c) => rows::is_registered(conn, c.id).await?,
+        Some(c) => registrations::exists(conn, c.id).await?,
         None => false,
     };
     let target = match app.target_id {
-        Some(id) => Some(rows::app_by_id(conn, id).await?.serial),
+        Some(id) => Some(applications::by_id(conn, id).await?.serial),
         None => None,
     };
     let cert_view = cert
@@ -129,7 +108,7 @@ pub async fn application_view(
         reason: app.reason.clone(),
         bill: bill.as_ref().map(bill_view),
         certificate: cert_view,
-        actions: actions(app, cert.as_ref().map(|c| (c, registered)), role, now),
+        actions: transitions::actions(actor, app, cert.as_ref().map(|c| (c, registered)), now),
     })
 }
 

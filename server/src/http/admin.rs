@@ -11,9 +11,10 @@ use serde::Deserialize;
 
 use super::extract::{ApiBytes, ApiJson, ApiQuery};
 use crate::auth::extract::Operator;
-use crate::domain::certificates::{self, CertAction};
+use crate::domain::certificates;
+use crate::domain::transitions::CertEvent;
 use crate::domain::{
-    DomainError, applications, audit, parse_date, payments, reconciliation, taipei_midnight,
+    DomainError, applications, audit, notify, parse_date, payments, reconciliation, taipei_midnight,
 };
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -56,17 +57,17 @@ pub async fn certificate_action(
     Path((serial_hex, action)): Path<(String, String)>,
     ApiJson(req): ApiJson<CertificateActionRequest>,
 ) -> Result<Json<CertificateView>, ApiError> {
-    let action = match action.as_str() {
-        "revoke" => CertAction::Revoke,
-        "suspend" => CertAction::Suspend,
-        "unsuspend" => CertAction::Unsuspend,
+    let event = match action.as_str() {
+        "revoke" => CertEvent::Revoke,
+        "suspend" => CertEvent::Suspend,
+        "unsuspend" => CertEvent::Unsuspend,
         _ => return Err(ApiError::NotFound("no such action".into())),
     };
     let view = certificates::act_by_serial(
         &state.svc,
         &who.actor(),
         &serial_hex,
-        action,
+        event,
         req.reason.trim(),
         state.now(),
     )
@@ -112,8 +113,7 @@ pub async fn audit_log(
         before_id: q.before_id,
         limit: q.limit.unwrap_or(100),
     };
-    let mut conn = state.svc.db.pool.acquire().await?;
-    Ok(Json(audit::list(&mut conn, &filter).await?))
+    Ok(Json(audit::list(&state.svc, &filter).await?))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -127,8 +127,5 @@ pub async fn mail(
     _who: Operator,
     ApiQuery(q): ApiQuery<MailQuery>,
 ) -> Result<Json<Vec<MailView>>, ApiError> {
-    let list = mailer::list_mail(&state.svc.db.pool, q.state)
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(Json(list))
+    Ok(Json(notify::outbox(&state.svc, q.state).await?))
 }

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 
 use super::extract::{ApiJson, ApiQuery};
 use crate::auth::extract::Applicant;
-use crate::domain::{applications, bills, issuance, registrations, rows};
+use crate::domain::{applications, bills, issuance, registrations};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -63,11 +63,7 @@ pub async fn slip(
     who: Applicant,
     Path(serial): Path<String>,
 ) -> Result<Response, ApiError> {
-    let mut conn = state.svc.db.pool.acquire().await?;
-    let app = rows::app_by_serial(&mut conn, &serial, Some(&who.tax_id), "").await?;
-    let bill = rows::bill_of(&mut conn, app.id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound("this application has no bill".into()))?;
+    let (app, bill) = bills::for_slip(&state.svc, &who.actor(), &serial).await?;
     let html = bills::slip_html(&app, &bill);
     let style_hash = base64::engine::general_purpose::STANDARD
         .encode(Sha256::digest(bills::SLIP_STYLE.as_bytes()));

@@ -27,9 +27,9 @@ async fn start(
     who: NewSession,
 ) -> Result<Response, ApiError> {
     if let Some(old) = session_token(headers, &state.config) {
-        sessions::delete(&state.svc.db.pool, &old).await?;
+        sessions::delete(&state.svc.db, &old).await?;
     }
-    let (token, s) = sessions::create(&state.svc.db.pool, who, &state.config.auth, state.now())
+    let (token, s) = sessions::create(&state.svc.db, who, &state.config.auth, state.now())
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     let cookie = session_cookie(&state.config, &token)
@@ -109,7 +109,7 @@ pub async fn operator_login(
         tracing::warn!(%ip, "operator login rate limited");
         return Err(ApiError::RateLimited);
     }
-    let op = operators::verify_login(&state.svc.db.pool, &username, &req.password)
+    let op = operators::verify_login(&state.svc.db, &username, &req.password)
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     let Some(op) = op else {
@@ -142,7 +142,7 @@ pub async fn card_challenge(
         return Err(ApiError::NotFound("IC-card login is not configured".into()));
     }
     check_login_request(&headers, &state.config)?;
-    let c = card::challenge(&state.svc.db.pool, state.now())
+    let c = card::challenge(&state.svc.db, state.now())
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(axum::Json(c).into_response())
@@ -163,7 +163,7 @@ pub async fn card_login(
     if !state.limiter.allowed(&ip, None, now.unix_timestamp()) {
         return Err(ApiError::RateLimited);
     }
-    let identity = match card::verify(&state.svc.db.pool, trust, &req, now).await {
+    let identity = match card::verify(&state.svc.db, trust, &req, now).await {
         Ok(id) => id,
         Err(card::CardLoginError::Db(e)) => return Err(e.into()),
         Err(e) => {
@@ -190,10 +190,7 @@ pub async fn logout(
     State(state): State<AppState>,
     Authed(s): Authed,
 ) -> Result<Response, ApiError> {
-    sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
-        .bind(s.id_hash)
-        .execute(&state.svc.db.pool)
-        .await?;
+    sessions::end(&state.svc.db, &s.id_hash).await?;
     let mut resp = StatusCode::NO_CONTENT.into_response();
     if let Some(c) = clear_cookie(&state.config) {
         resp.headers_mut().insert(header::SET_COOKIE, c);

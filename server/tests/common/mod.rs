@@ -11,7 +11,7 @@ use proto::api::{
     ApplicationForm, ApplicationView, CompanyInput, ContactInput, IssuedCertificate, PaymentRecord,
     SessionView,
 };
-use proto::{ApplicationType, BusinessType, CertKind, CustomsOffice, Status};
+use proto::{ApplicationType, BusinessType, CertKind, CustomsOffice, ErrorCode, Status};
 use reqwest::{Response, StatusCode};
 use server::clock::ShiftedClock;
 use server::config::Config;
@@ -414,9 +414,10 @@ pub fn today() -> String {
     server::domain::format_date(d)
 }
 
-/// The error code of an error body.
-pub fn code(v: &serde_json::Value) -> &str {
-    v["error"]["code"].as_str().unwrap_or("")
+/// The error code of an error body (the test fails on a body without one).
+pub fn code(v: &serde_json::Value) -> ErrorCode {
+    serde_json::from_value(v["error"]["code"].clone())
+        .unwrap_or_else(|e| panic!("no error code in {v}: {e}"))
 }
 
 pub fn good_form() -> ApplicationForm {

@@ -52,14 +52,21 @@ class Store {
     });
   }
 
-  actions(a) {
+  // The server derives these from its transition table (server/src/domain/transitions.rs).
+  actions(a, role = 'applicant') {
     const issuing = a.app_type === 'new' || a.app_type === 'renew';
+    if (role === 'operator') {
+      if (a.status === '10') return ['record_payment'];
+      const c = a.status === 'A0' && issuing ? a.certificate : null;
+      if (c?.status === 'valid') return ['revoke', 'suspend'];
+      if (c?.status === 'suspended') return ['revoke', 'unsuspend'];
+      return [];
+    }
     if (a.status === '10') return ['print_slip'];
     if (a.status === '20') return ['generate', 'print_slip'];
     if (a.status !== 'A0' || !issuing || !a.certificate) return [];
     const c = a.certificate;
     const out = ['download'];
-    // The server's rules (server/src/domain/views.rs).
     if (c.status === 'valid' && !c.registered) out.push('register');
     if (c.status === 'valid' || c.status === 'suspended') out.push('change');
     if (c.status === 'valid') out.push('renew');
@@ -68,13 +75,13 @@ class Store {
     return out;
   }
 
-  view(a) {
+  view(a, role = 'applicant') {
     const { csr_pem, cert_pem, staff_national_id, ...rest } = a;
     return {
       ...rest,
       staff_national_id_masked: staff_national_id ? staff_national_id.slice(0, 3) + '*'.repeat(7) : '',
       certificate: a.certificate ? { ...a.certificate } : null,
-      actions: this.actions(a),
+      actions: this.actions(a, role),
     };
   }
 
@@ -284,7 +291,7 @@ export async function startFakePortal(dist) {
       store.log(session.display_name, 'certificate.register', a);
       return json(res, 201, r);
     }
-    if (p === '/api/admin/applications' && method === 'GET') return json(res, 200, filter(store.apps).map((a) => store.view(a)));
+    if (p === '/api/admin/applications' && method === 'GET') return json(res, 200, filter(store.apps).map((a) => store.view(a, 'operator')));
     if (p === '/api/admin/payments' && method === 'POST') {
       const d = data();
       const a = store.apps.find((x) => x.bill?.bill_no === d.bill_no);
@@ -293,7 +300,7 @@ export async function startFakePortal(dist) {
       a.bill.paid_at = iso();
       a.status = '20';
       store.log(session.display_name, 'payment.record', a);
-      return json(res, 200, store.view(a));
+      return json(res, 200, store.view(a, 'operator'));
     }
     if (p === '/api/admin/reconciliation' && method === 'POST') {
       const lines = body.toString('utf8').split(/\r?\n/).map((l, i) => [i + 1, l.trim()]).filter(([, l]) => l && !l.startsWith('bill_no'));

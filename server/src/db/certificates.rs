@@ -1,0 +1,220 @@
+//! The `certificates` table: the stored request (serial, key, validity) written before
+//! signing, the DER written once after, and the stored status (valid, suspended, revoked;
+//! `expired` is never stored, it is derived from `not_after`).
+
+use proto::CertStatus;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row as _};
+
+use super::{Lock, decode, placeholders};
+
+#[derive(Debug, Clone)]
+pub struct CertRow {
+    pub id: i64,
+    pub application_id: i64,
+    pub serial_hex: String,
+    pub tax_id: String,
+    pub cert_name: String,
+    pub organization: String,
+    pub organizational_unit: Option<String>,
+    pub spki_der: Vec<u8>,
+    pub csr_sha256: String,
+    pub not_before: i64,
+    pub not_after: i64,
+    pub cert_der: Option<Vec<u8>>,
+    /// Stored status: `Valid`, `Suspended` or `Revoked`.
+    pub status: CertStatus,
+    pub status_changed_at: Option<i64>,
+}
+
+const COLUMNS: &str = "c.id, c.application_id, c.serial_hex, c.tax_id, c.cert_name, \
+    c.organization, c.organizational_unit, c.spki_der, c.csr_sha256, c.not_before, c.not_after, \
+    c.cert_der, c.status, c.status_changed_at";
+
+impl CertRow {
+    fn from_row(r: &AnyRow) -> Result<CertRow, sqlx::Error> {
+        Ok(CertRow {
+            id: r.try_get("id")?,
+            application_id: r.try_get("application_id")?,
+            serial_hex: r.try_get("serial_hex")?,
+            tax_id: r.try_get("tax_id")?,
+            cert_name: r.try_get("cert_name")?,
+            organization: r.try_get("organization")?,
+            organizational_unit: r.try_get("organizational_unit")?,
+            spki_der: r.try_get("spki_der")?,
+            csr_sha256: r.try_get("csr_sha256")?,
+            not_before: r.try_get("not_before")?,
+            not_after: r.try_get("not_after")?,
+            cert_der: r.try_get("cert_der")?,
+            status: decode(
+                "certificate status",
+                r.try_get("status")?,
+                CertStatus::from_code,
+            )?,
+            status_changed_at: r.try_get("status_changed_at")?,
+        })
+    }
+}
+
+pub async fn of_application(
+    conn: &mut AnyConnection,
+    application_id: i64,
+) -> Result<Option<CertRow>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM certificates c WHERE c.application_id = $1");
+    let row = sqlx::query(&sql)
+        .bind(application_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(CertRow::from_row).transpose()
+}
+
+pub async fn by_serial(
+    conn: &mut AnyConnection,
+    serial_hex: &str,
+    lock: Lock,
+) -> Result<Option<CertRow>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM certificates c WHERE c.serial_hex = $1{}",
+        lock.sql()
+    );
+    let row = sqlx::query(&sql)
+        .bind(serial_hex.to_owned())
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(CertRow::from_row).transpose()
+}
+
+/// The request stored before signing.
+#[derive(Debug, Clone)]
+pub struct NewRequest<'a> {
+    pub application_id: i64,
+    pub serial_hex: &'a str,
+    pub tax_id: &'a str,
+    pub cert_name: &'a str,
+    pub organization: &'a str,
+    pub organizational_unit: Option<&'a str>,
+    pub spki_der: &'a [u8],
+    pub csr_sha256: &'a str,
+    pub key_info: &'a str,
+    pub not_before: i64,
+    pub not_after: i64,
+    pub requested_at: i64,
+    pub status: CertStatus,
+}
+
+/// Stores the request; returns the row id.
+pub async fn insert_request(
+    conn: &mut AnyConnection,
+    n: &NewRequest<'_>,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO certificates (application_id, serial_hex, tax_id, cert_name, organization, \
+         organizational_unit, spki_der, csr_sha256, key_info, not_before, not_after, \
+         requested_at, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+         RETURNING id",
+    )
+    .bind(n.application_id)
+    .bind(n.serial_hex.to_owned())
+    .bind(n.tax_id.to_owned())
+    .bind(n.cert_name.to_owned())
+    .bind(n.organization.to_owned())
+    .bind(n.organizational_unit.map(str::to_owned))
+    .bind(n.spki_der.to_vec())
+    .bind(n.csr_sha256.to_owned())
+    .bind(n.key_info.to_owned())
+    .bind(n.not_before)
+    .bind(n.not_after)
+    .bind(n.requested_at)
+    .bind(n.status.code())
+    .fetch_one(&mut *conn)
+    .await?
+    .try_get(0)
+}
+
+/// Stores the signed certificate unless one is stored already (then false).
+pub async fn store_der(
+    conn: &mut AnyConnection,
+    id: i64,
+    der: &[u8],
+    at: i64,
+) -> Result<bool, sqlx::Error> {
+    let n = sqlx::query(
+        "UPDATE certificates SET cert_der = $1, issued_at = $2 WHERE id = $3 AND cert_der IS NULL",
+    )
+    .bind(der.to_vec())
+    .bind(at)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
+/// `from` → `to` if the row is still in `from`; false when another transaction moved it.
+pub async fn move_status(
+    conn: &mut AnyConnection,
+    id: i64,
+    from: CertStatus,
+    to: CertStatus,
+    at: i64,
+) -> Result<bool, sqlx::Error> {
+    let n = sqlx::query(
+        "UPDATE certificates SET status = $1, status_changed_at = $2 \
+         WHERE id = $3 AND status = $4",
+    )
+    .bind(to.code())
+    .bind(at)
+    .bind(id)
+    .bind(from.code())
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
+/// An issued certificate in one of the listed statuses, as the CRL needs it.
+#[derive(Debug, Clone)]
+pub struct Listed {
+    pub serial_hex: String,
+    pub status: CertStatus,
+    /// When it entered the status (its `not_before` if that was never recorded).
+    pub since: i64,
+}
+
+/// Every issued certificate whose stored status is one of `statuses`.
+pub async fn issued_in(
+    conn: &mut AnyConnection,
+    statuses: &[CertStatus],
+) -> Result<Vec<Listed>, sqlx::Error> {
+    if statuses.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT serial_hex, status, status_changed_at, not_before FROM certificates \
+         WHERE status IN ({}) AND cert_der IS NOT NULL",
+        placeholders(1, statuses.len())
+    );
+    let mut q = sqlx::query(&sql);
+    for s in statuses {
+        q = q.bind(s.code());
+    }
+    q.fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| {
+            let changed: Option<i64> = r.try_get("status_changed_at")?;
+            Ok(Listed {
+                serial_hex: r.try_get("serial_hex")?,
+                status: decode(
+                    "certificate status",
+                    r.try_get("status")?,
+                    CertStatus::from_code,
+                )?,
+                since: match changed {
+                    Some(t) => t,
+                    None => r.try_get("not_before")?,
+                },
+            })
+        })
+        .collect()
+}
