@@ -6,12 +6,23 @@ use proto::Status;
 use crate::api::ApiError;
 use crate::i18n::{lang, pick, tr};
 
+/// An API error in the page's language; the server's technical detail (English, e.g. why a
+/// CSR was refused, or the request id of an internal error) folded underneath.
 #[component]
 pub fn ErrorBox(error: ApiError) -> impl IntoView {
     let lang = lang();
+    let code = error.code().map(|c| c.code()).unwrap_or("network");
+    let detail = error.detail().map(str::to_owned);
+    let message = move || error.message(lang.get());
     view! {
-        <div class="error-box" role="alert">
-            {move || error.message(lang.get())}
+        <div class="error-box" role="alert" data-code=code>
+            <p class="error-message">{message}</p>
+            {detail.map(|d| view! {
+                <details class="error-detail">
+                    <summary>{tr("技術細節", "Technical detail")}</summary>
+                    <code lang="en">{d}</code>
+                </details>
+            })}
         </div>
     }
 }

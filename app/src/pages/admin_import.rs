@@ -3,7 +3,8 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use proto::api::ImportReport;
+use proto::Lang;
+use proto::api::{ImportReport, ImportRowError};
 use proto::validate::{Errors, FieldCode};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -90,6 +91,18 @@ pub fn AdminImport() -> impl IntoView {
     }
 }
 
+/// A refused line in the page's language: the code's own text in Chinese; in English the
+/// server's more specific words (e.g. the bill's amount) when it sent any.
+fn row_error(e: &ImportRowError) -> impl Fn() -> String + use<> {
+    let lang = lang();
+    let code = e.code;
+    let detail = e.message.trim().to_owned();
+    move || match lang.get() {
+        Lang::En if !detail.is_empty() => format!("{} ({detail})", code.label(Lang::En)),
+        l => code.label(l).to_owned(),
+    }
+}
+
 #[component]
 fn Report(report: ImportReport, ok: bool) -> impl IntoView {
     let lang = lang();
@@ -121,7 +134,7 @@ fn Report(report: ImportReport, ok: bool) -> impl IntoView {
                                 <tr>
                                     <td data-label=l("行", "Line")>{e.line}</td>
                                     <td data-label=l("繳款書號碼", "Bill") class="mono">{e.bill_no.clone()}</td>
-                                    <td data-label=l("錯誤", "Error")>{format!("{} — {}", e.code, e.message)}</td>
+                                    <td data-label=l("錯誤", "Error") data-code=e.code.code()>{row_error(e)}</td>
                                 </tr>
                             }
                         }).collect_view()}
