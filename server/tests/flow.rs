@@ -795,6 +795,88 @@ async fn transitions(b: Backend) {
 }
 both!(transitions);
 
+/// The operator's search result for one application serial.
+async fn ops_view(ops: &common::Client, serial: &str) -> ApplicationView {
+    let list = views(
+        ops.get_json(&format!("/api/admin/applications?q={serial}"), 200)
+            .await,
+    );
+    assert_eq!(list.len(), 1);
+    list.into_iter().next().unwrap()
+}
+
+/// The buttons of both pages come from the transition table: each role gets exactly the rows
+/// it may fire in the current state, and the operator's buttons work.
+async fn actions_follow_the_table(b: Backend) {
+    let srv = TestServer::start(b).await;
+    let alice = srv.applicant(common::TAX_ID).await;
+    let ops = srv.operator().await;
+    let app = alice.create(&good_form()).await;
+    assert_eq!(app.actions, vec![Action::PrintSlip]);
+    let op = ops_view(&ops, &app.serial).await;
+    assert_eq!(op.actions, vec![Action::RecordPayment]);
+
+    // The operator's button works; then nothing is left for operators until issuance.
+    let bill = op.bill.unwrap();
+    let paid: ApplicationView = ops
+        .pay(&bill.bill_no, bill.amount)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(paid.status, Status::Paid);
+    assert!(paid.actions.is_empty());
+    assert_eq!(
+        alice.application(&app.serial).await.actions,
+        vec![Action::Generate]
+    );
+
+    let r = alice
+        .submit_csr(&app.serial, &common::csr_pem(0, "ignored"))
+        .await;
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(
+        ops_view(&ops, &app.serial).await.actions,
+        vec![Action::Revoke, Action::Suspend]
+    );
+    let serial_hex = alice
+        .application(&app.serial)
+        .await
+        .certificate
+        .unwrap()
+        .serial_hex;
+    let reason = serde_json::json!({"reason": "table test"});
+    ops.post_ok(
+        &format!("/api/admin/certificates/{serial_hex}/suspend"),
+        &reason,
+        200,
+    )
+    .await;
+    assert_eq!(
+        ops_view(&ops, &app.serial).await.actions,
+        vec![Action::Revoke, Action::Unsuspend]
+    );
+    assert_eq!(
+        alice.application(&app.serial).await.actions,
+        vec![
+            Action::Download,
+            Action::Change,
+            Action::Revoke,
+            Action::Unsuspend
+        ]
+    );
+
+    // A cancelled application offers the operator nothing.
+    let unpaid = alice.create(&good_form()).await;
+    srv.clock.advance(Duration::days(15));
+    server::run_jobs_once(&srv.state).await;
+    let op = ops_view(&ops, &unpaid.serial).await;
+    assert_eq!(op.status, Status::Cancelled);
+    assert!(op.actions.is_empty());
+    srv.stop().await;
+}
+both!(actions_follow_the_table);
+
 async fn modify_and_renew(b: Backend) {
     let srv = TestServer::start(b).await;
     let alice = srv.applicant(common::TAX_ID).await;

@@ -96,9 +96,13 @@ pub fn AdminImport() -> impl IntoView {
 fn row_error(e: &ImportRowError) -> impl Fn() -> String + use<> {
     let lang = lang();
     let code = e.code;
-    let detail = e.message.trim().to_owned();
+    let mut chars = e.message.trim().chars();
+    let detail: String = chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default();
     move || match lang.get() {
-        Lang::En if !detail.is_empty() => format!("{} ({detail})", code.label(Lang::En)),
+        Lang::En if !detail.is_empty() => detail.clone(),
         l => code.label(l).to_owned(),
     }
 }

@@ -153,6 +153,8 @@ export async function startFakePortal(dist) {
   const ca = new FakeCa();
   const store = new Store(ca);
 
+  // Errors a test asks for: the next `METHOD /path` answers with it instead.
+  const failures = new Map();
   const json = (res, status, body, headers = {}) => {
     res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
     res.end(body === undefined ? '' : JSON.stringify(body));
@@ -171,6 +173,11 @@ export async function startFakePortal(dist) {
       } else if (!session || req.headers['x-csrf-token'] !== session.csrf_token) {
         return session ? err(res, 403, 'csrf') : err(res, 401, 'unauthenticated');
       }
+    }
+    const failure = failures.get(`${method} ${p}`);
+    if (failure) {
+      failures.delete(`${method} ${p}`);
+      return json(res, failure.status, { error: { code: failure.code, message: failure.message } });
     }
     const data = () => (body.length ? JSON.parse(body.toString('utf8')) : {});
     const login = (s) => {
@@ -309,7 +316,8 @@ export async function startFakePortal(dist) {
       for (const [line, l] of lines) {
         const [bill_no, amount] = l.split(',');
         const a = store.apps.find((x) => x.bill?.bill_no === bill_no);
-        if (!a || Number(amount) !== a.bill.amount) report.errors.push({ line, bill_no, code: 'payment_rejected', message: 'unknown bill or wrong amount' });
+        if (!a) report.errors.push({ line, bill_no, code: 'unknown_bill', message: 'no such bill number' });
+        else if (Number(amount) !== a.bill.amount) report.errors.push({ line, bill_no, code: 'wrong_amount', message: `wrong amount: the bill is for NT$${a.bill.amount}` });
         else if (a.bill.status === 'paid') report.already_paid.push(bill_no);
         else todo.push(a);
       }
@@ -372,6 +380,8 @@ export async function startFakePortal(dist) {
     operator: OPERATOR,
     caPem: ca.pem,
     ca,
+    /** The next `method path` request (after the session checks) answers with this error. */
+    failNext: (method, p, status, code, message = '') => failures.set(`${method} ${p}`, { status, code, message }),
     close: async () => {
       await new Promise((resolve) => server.close(resolve));
       ca.cleanup();

@@ -321,3 +321,41 @@ test('field errors from the server show inline under their field until it change
   assert.deepEqual(problems.filter((p) => !p.includes('status of 422')), []);
   await context.close();
 });
+
+test('every server error reads in the page\'s language, the server\'s English only as a folded detail', async () => {
+  const { context, page, problems } = await session();
+  await f.operatorLogin(page, portal.url, portal.operator);
+  await page.waitForSelector('#admin-applications');
+  // The codes that used to show the server's English inside the Chinese page.
+  const cases = [
+    [422, 'bad_csr', '憑證請求（CSR）未通過檢查（簽章、演算法、金鑰長度或弱金鑰），請重新產製金鑰', 'RSA key size 1024 is not allowed'],
+    [422, 'bad_certificate', '上傳的檔案不是本系統核發給貴公司的憑證', 'the certificate was not issued by this CA'],
+    [422, 'payment_rejected', '繳費資料不符（查無繳款書、金額不符或繳款書已作廢），未入帳', 'wrong amount: the bill is for NT$2000'],
+    [409, 'conflict', '與系統中已有的資料衝突（例如已核發或已註冊），請重新整理後確認', 'the certificate is already registered'],
+    [500, 'internal', '系統發生錯誤，請稍後再試；如持續發生，請將錯誤代碼提供給客服', 'internal error (request id 0123abcd)'],
+  ];
+  for (const [status, code, zh, english] of cases) {
+    portal.failNext('POST', '/api/admin/payments', status, code, english);
+    await page.fill('#f-pay-bill-no', 'AAF11512000001');
+    await page.click('#pay-submit');
+    const box = `#pay-form .error-box[data-code="${code}"]`;
+    await page.waitForSelector(box);
+    assert.equal((await page.textContent(`${box} .error-message`)).trim(), zh, code);
+    assert.equal(await page.isVisible(`${box} .error-detail code`), false, `${code}: the detail is folded`);
+    assert.equal((await page.textContent(`${box} .error-detail code`)).trim(), english);
+    assert.equal((await page.textContent(`${box} .error-detail summary`)).trim(), '技術細節');
+  }
+  // A refused bank file: each line's reason in Chinese.
+  await f.open(page, `${portal.url}/#/admin/import`);
+  await page.fill('#f-csv', 'bill_no,amount,paid_on\nAAF99999999999,2000,2026-12-01\n');
+  await page.click('#import-submit');
+  await page.waitForSelector('#import-errors');
+  assert.equal((await page.textContent('#import-errors td[data-code="unknown_bill"]')).trim(), '查無此繳款書號碼');
+  assert.doesNotMatch(await page.textContent('#import-report'), /no such bill/);
+  // The same in English.
+  await page.click('.lang-switch');
+  assert.equal((await page.textContent('#import-errors td[data-code="unknown_bill"]')).trim(), 'No such bill number');
+  await page.click('.lang-switch');
+  assert.deepEqual(problems.filter((p) => !/status of (409|422|500)/.test(p)), []);
+  await context.close();
+});
