@@ -4,9 +4,7 @@ use proto::{FEE_PER_CERTIFICATE, PAYMENT_DAYS};
 use sqlx::AnyConnection;
 use time::{Date, Duration, OffsetDateTime};
 
-use super::{
-    Actor, DomainError, DomainResult, Services, TAIPEI, applications, format_date, taipei_date,
-};
+use super::{Actor, DomainError, DomainResult, Services, applications, format_date, taipei_date};
 use crate::db::applications::AppRow;
 use crate::db::bills::BillRow;
 use crate::db::{self, Lock, counters};
@@ -86,72 +84,6 @@ pub async fn for_slip(
     Ok((app, bill))
 }
 
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// The slip's only style block; its hash goes into the response's CSP (no `unsafe-inline`).
-pub const SLIP_STYLE: &str = "body{font-family:sans-serif;margin:2em;color:#000}\
-table{border-collapse:collapse;width:100%;max-width:40em}\
-th,td{border:1px solid #000;padding:.5em;text-align:left}\
-th{width:12em;background:#eee}h1{font-size:1.4em}.amount{font-size:1.3em;font-weight:bold}\
-@media print{.noprint{display:none}}";
-
-/// A self-contained HTML payment slip: bill number, amount, due date, payer.
-pub fn slip_html(app: &AppRow, bill: &BillRow) -> String {
-    let due = OffsetDateTime::from_unix_timestamp(bill.due_at)
-        .map(|t| t.to_offset(TAIPEI))
-        .ok();
-    let due_text = due
-        .map(|t| {
-            format!(
-                "{} {:02}:{:02} (UTC+8)",
-                format_date(t.date()),
-                t.hour(),
-                t.minute()
-            )
-        })
-        .unwrap_or_default();
-    let status = bill.status.label(proto::Lang::ZhTw);
-    format!(
-        "<!DOCTYPE html>\n<html lang=\"zh-Hant-TW\"><head><meta charset=\"utf-8\">\
-<title>規費繳款書 {bill_no}</title><style>{style}</style></head><body>\
-<h1>關港貿單一窗口 通關專屬憑證 規費繳款書</h1>\
-<table>\
-<tr><th>規費繳款書號碼 Bill number</th><td>{bill_no}</td></tr>\
-<tr><th>繳款金額 Amount</th><td class=\"amount\">新臺幣 NT$ {amount}</td></tr>\
-<tr><th>繳費期限 Due</th><td>{due}</td></tr>\
-<tr><th>繳款人 Payer</th><td>{company}（統一編號 {tax_id}）</td></tr>\
-<tr><th>申請序號 Application</th><td>{serial}</td></tr>\
-<tr><th>憑證名稱 Certificate</th><td>{cert_name}</td></tr>\
-<tr><th>狀態 Status</th><td>{status}</td></tr>\
-</table>\
-<p>每張憑證規費新臺幣 2,000 元。逾期未繳費者，繳款書作廢並取消申請。</p>\
-<p class=\"noprint\">請使用瀏覽器的列印功能列印本繳款書。</p>\
-</body></html>\n",
-        bill_no = escape(&bill.bill_no),
-        style = SLIP_STYLE,
-        amount = bill.amount,
-        due = escape(&due_text),
-        company = escape(&app.company.name),
-        tax_id = escape(&app.tax_id),
-        serial = escape(&app.serial),
-        cert_name = escape(app.cert_name.as_deref().unwrap_or("")),
-        status = escape(status),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,10 +96,5 @@ mod tests {
             application_serial(date!(2026 - 11 - 24), 1),
             "SW20261124000001"
         );
-    }
-
-    #[test]
-    fn html_is_escaped() {
-        assert_eq!(escape("<a&\"'>"), "&lt;a&amp;&quot;&#39;&gt;");
     }
 }

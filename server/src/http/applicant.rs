@@ -12,6 +12,7 @@ use proto::api::{
 use sha2::{Digest, Sha256};
 
 use super::extract::{ApiJson, ApiQuery};
+use super::pages;
 use crate::auth::extract::Applicant;
 use crate::domain::{applications, bills, issuance, registrations};
 use crate::error::ApiError;
@@ -64,9 +65,9 @@ pub async fn slip(
     Path(serial): Path<String>,
 ) -> Result<Response, ApiError> {
     let (app, bill) = bills::for_slip(&state.svc, &who.actor(), &serial).await?;
-    let html = bills::slip_html(&app, &bill);
+    let html = pages::slip(&app, &bill);
     let style_hash = base64::engine::general_purpose::STANDARD
-        .encode(Sha256::digest(bills::SLIP_STYLE.as_bytes()));
+        .encode(Sha256::digest(pages::SLIP_STYLE.as_bytes()));
     let csp = format!(
         "default-src 'none'; style-src 'sha256-{style_hash}'; img-src 'self' data:; \
          frame-ancestors 'none'; base-uri 'none'; form-action 'none'"

@@ -6,6 +6,7 @@ mod applicant;
 mod auth;
 pub mod extract;
 pub mod headers;
+pub mod pages;
 mod public;
 
 use axum::Router;
