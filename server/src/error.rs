@@ -239,6 +239,40 @@ mod tests {
         }
     }
 
+    /// docs/API.md's table names every code with the status answered here.
+    #[test]
+    fn the_api_document_lists_every_code_with_its_status() {
+        let doc = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/API.md"),
+        )
+        .unwrap();
+        let example = |code: ErrorCode| -> ApiError {
+            match code {
+                ErrorCode::BadRequest => ApiError::BadRequest(String::new()),
+                ErrorCode::Unauthenticated => ApiError::Unauthenticated(String::new()),
+                ErrorCode::Forbidden => ApiError::Forbidden(String::new()),
+                ErrorCode::Csrf => ApiError::Csrf(String::new()),
+                ErrorCode::NotFound => ApiError::NotFound(String::new()),
+                ErrorCode::InvalidTransition => ApiError::InvalidTransition(String::new()),
+                ErrorCode::Conflict => ApiError::Conflict(String::new()),
+                ErrorCode::IdempotencyKeyReused => ApiError::IdempotencyKeyReused,
+                ErrorCode::TooLarge => ApiError::TooLarge,
+                ErrorCode::ValidationFailed => ApiError::Validation(vec![]),
+                ErrorCode::BadCsr => ApiError::BadCsr(String::new()),
+                ErrorCode::BadCertificate => ApiError::BadCertificate(String::new()),
+                ErrorCode::PaymentRejected => ApiError::PaymentRejected(String::new()),
+                ErrorCode::RateLimited => ApiError::RateLimited,
+                ErrorCode::Internal => ApiError::Internal(String::new()),
+            }
+        };
+        for code in ErrorCode::ALL {
+            let e = example(*code);
+            assert_eq!(e.code(), *code);
+            let row = format!("| {} | `{}` |", e.status().as_u16(), code.code());
+            assert!(doc.contains(&row), "docs/API.md lacks the row {row}");
+        }
+    }
+
     #[test]
     fn validation_errors_carry_fields() {
         let e = ApiError::Validation(vec![FieldError::new("contact.mobile", FieldCode::Format)]);
