@@ -7,7 +7,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row as _};
 
 use super::query::{Filter, Value};
-use super::{Lock, decode, placeholders};
+use super::{Lock, decode, optional, placeholders};
 
 #[derive(Debug, Clone)]
 pub struct AppRow {
@@ -87,11 +87,7 @@ impl AppRow {
 
 pub async fn by_id(conn: &mut AnyConnection, id: i64) -> Result<Option<AppRow>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM applications a WHERE a.id = $1");
-    let row = sqlx::query(&sql)
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    row.as_ref().map(AppRow::from_row).transpose()
+    optional(conn, &sql, Value::Int(id), AppRow::from_row).await
 }
 
 pub async fn by_serial(
@@ -103,11 +99,7 @@ pub async fn by_serial(
         "SELECT {COLUMNS} FROM applications a WHERE a.serial = $1{}",
         lock.sql()
     );
-    let row = sqlx::query(&sql)
-        .bind(serial.to_owned())
-        .fetch_optional(&mut *conn)
-        .await?;
-    row.as_ref().map(AppRow::from_row).transpose()
+    optional(conn, &sql, Value::Text(serial.to_owned()), AppRow::from_row).await
 }
 
 /// Values of a new row.

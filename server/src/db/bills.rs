@@ -4,7 +4,8 @@ use proto::BillStatus;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row as _};
 
-use super::{Lock, decode};
+use super::query::Value;
+use super::{Lock, decode, optional};
 
 #[derive(Debug, Clone)]
 pub struct BillRow {
@@ -49,11 +50,7 @@ pub async fn of_application(
         "SELECT {COLUMNS} FROM bills b WHERE b.application_id = $1{}",
         lock.sql()
     );
-    let row = sqlx::query(&sql)
-        .bind(application_id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    row.as_ref().map(BillRow::from_row).transpose()
+    optional(conn, &sql, Value::Int(application_id), BillRow::from_row).await
 }
 
 pub async fn by_no(
@@ -65,11 +62,13 @@ pub async fn by_no(
         "SELECT {COLUMNS} FROM bills b WHERE b.bill_no = $1{}",
         lock.sql()
     );
-    let row = sqlx::query(&sql)
-        .bind(bill_no.to_owned())
-        .fetch_optional(&mut *conn)
-        .await?;
-    row.as_ref().map(BillRow::from_row).transpose()
+    optional(
+        conn,
+        &sql,
+        Value::Text(bill_no.to_owned()),
+        BillRow::from_row,
+    )
+    .await
 }
 
 /// Inserts an unpaid bill; returns its id.

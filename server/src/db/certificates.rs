@@ -6,7 +6,8 @@ use proto::CertStatus;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row as _};
 
-use super::{Lock, decode, placeholders};
+use super::query::Value;
+use super::{Lock, decode, optional, placeholders};
 
 #[derive(Debug, Clone)]
 pub struct CertRow {
@@ -61,11 +62,7 @@ pub async fn of_application(
     application_id: i64,
 ) -> Result<Option<CertRow>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM certificates c WHERE c.application_id = $1");
-    let row = sqlx::query(&sql)
-        .bind(application_id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    row.as_ref().map(CertRow::from_row).transpose()
+    optional(conn, &sql, Value::Int(application_id), CertRow::from_row).await
 }
 
 pub async fn by_serial(
@@ -77,11 +74,13 @@ pub async fn by_serial(
         "SELECT {COLUMNS} FROM certificates c WHERE c.serial_hex = $1{}",
         lock.sql()
     );
-    let row = sqlx::query(&sql)
-        .bind(serial_hex.to_owned())
-        .fetch_optional(&mut *conn)
-        .await?;
-    row.as_ref().map(CertRow::from_row).transpose()
+    optional(
+        conn,
+        &sql,
+        Value::Text(serial_hex.to_owned()),
+        CertRow::from_row,
+    )
+    .await
 }
 
 /// The request stored before signing.

@@ -26,7 +26,7 @@ pub mod sessions;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::migrate::Migrator;
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyPool, Executor, Transaction};
@@ -166,6 +166,24 @@ impl Lock {
 fn decode<T>(what: &str, v: String, parse: fn(&str) -> Option<T>) -> Result<T, sqlx::Error> {
     parse(&v)
         .ok_or_else(|| sqlx::Error::Decode(format!("unknown {what} {v:?} in the database").into()))
+}
+
+/// The row (if any) a `SELECT` with one bound key finds, decoded by `from_row`.
+async fn optional<T>(
+    conn: &mut sqlx::AnyConnection,
+    sql: &str,
+    key: query::Value,
+    from_row: fn(&AnyRow) -> Result<T, sqlx::Error>,
+) -> Result<Option<T>, sqlx::Error> {
+    let q = match key {
+        query::Value::Text(s) => sqlx::query(sql).bind(s),
+        query::Value::Int(i) => sqlx::query(sql).bind(i),
+    };
+    q.fetch_optional(&mut *conn)
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()
 }
 
 /// `$first, $first+1, ...` for `n` values bound in a row (an `IN (...)` list).

@@ -4,7 +4,8 @@ use proto::Role;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row as _};
 
-use super::decode;
+use super::query::Value;
+use super::{decode, optional};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionRow {
@@ -62,14 +63,15 @@ pub async fn by_hash(
     conn: &mut AnyConnection,
     id_hash: &str,
 ) -> Result<Option<SessionRow>, sqlx::Error> {
-    let row = sqlx::query(
-        "SELECT id_hash, role, tax_id, username, operator_id, display_name, csrf_token, \
-         created_at, last_seen_at, expires_at FROM sessions WHERE id_hash = $1",
+    let sql = "SELECT id_hash, role, tax_id, username, operator_id, display_name, csrf_token, \
+         created_at, last_seen_at, expires_at FROM sessions WHERE id_hash = $1";
+    optional(
+        conn,
+        sql,
+        Value::Text(id_hash.to_owned()),
+        SessionRow::from_row,
     )
-    .bind(id_hash.to_owned())
-    .fetch_optional(&mut *conn)
-    .await?;
-    row.as_ref().map(SessionRow::from_row).transpose()
+    .await
 }
 
 pub async fn touch(conn: &mut AnyConnection, id_hash: &str, at: i64) -> Result<(), sqlx::Error> {

@@ -127,7 +127,10 @@ async fn create_once(
         });
     }
     let app = match form.app_type {
-        ApplicationType::New => create_new(&mut tx, svc, actor, form, now).await?,
+        ApplicationType::New => {
+            let attrs = CertAttrs::of_form(form)?;
+            submit(&mut tx, svc, actor, form, None, &attrs, now).await?
+        }
         _ => create_targeted(&mut tx, svc, actor, form, now).await?,
     };
     if let Some((key, hash)) = request {
@@ -344,17 +347,6 @@ async fn submit(
     )
     .await?;
     Ok(app)
-}
-
-async fn create_new(
-    conn: &mut AnyConnection,
-    svc: &Services,
-    actor: &Actor,
-    form: &ApplicationForm,
-    now: OffsetDateTime,
-) -> DomainResult<AppRow> {
-    let attrs = CertAttrs::of_form(form)?;
-    submit(conn, svc, actor, form, None, &attrs, now).await
 }
 
 async fn create_targeted(
