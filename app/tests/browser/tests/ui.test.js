@@ -325,7 +325,7 @@ test('field errors from the server show inline under their field until it change
 test('every server error reads in the page\'s language, the server\'s English only as a folded detail', async () => {
   const { context, page, problems } = await session();
   await f.operatorLogin(page, portal.url, portal.operator);
-  await page.waitForSelector('#admin-applications');
+  await page.waitForSelector('#pay-form');
   // The codes that used to show the server's English inside the Chinese page.
   const cases = [
     [422, 'bad_csr', '憑證請求（CSR）未通過檢查（簽章、演算法、金鑰長度或弱金鑰），請重新產製金鑰', 'RSA key size 1024 is not allowed'],
@@ -345,6 +345,9 @@ test('every server error reads in the page\'s language, the server\'s English on
     assert.equal((await page.textContent(`${box} .error-detail code`)).trim(), english);
     assert.equal((await page.textContent(`${box} .error-detail summary`)).trim(), '技術細節');
   }
+  await page.click('#pay-form .error-detail summary');
+  assert.equal(await page.isVisible('#pay-form .error-detail code'), true);
+  await shot(page, 'error-detail');
   // A refused bank file: each line's reason in Chinese.
   await f.open(page, `${portal.url}/#/admin/import`);
   await page.fill('#f-csv', 'bill_no,amount,paid_on\nAAF99999999999,2000,2026-12-01\n');
