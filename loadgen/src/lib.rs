@@ -17,7 +17,7 @@ use proto::api::{
     ApplicationForm, ApplicationView, CompanyInput, ContactInput, IssuedCertificate, PaymentRecord,
     SessionView,
 };
-use proto::{ApplicationType, BusinessType, CertKind, CustomsOffice, Status};
+use proto::{ApplicationType, BillStatus, BusinessType, CertKind, CustomsOffice, Status};
 use sqlx::Row as _;
 
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -555,10 +555,17 @@ impl DbCheck {
 }
 
 async fn count(pool: &sqlx::AnyPool, sql: &str) -> Result<i64, Error> {
-    Ok(sqlx::query(sql)
-        .fetch_one(pool)
-        .await?
-        .try_get::<i64, _>(0)?)
+    count_with(pool, sql, &[]).await
+}
+
+/// A count with the status codes it compares bound (`$1`, ...): codes come from the
+/// vocabulary (`Status::code()`), never SQL literals.
+async fn count_with(pool: &sqlx::AnyPool, sql: &str, codes: &[&'static str]) -> Result<i64, Error> {
+    let mut q = sqlx::query(sql);
+    for c in codes {
+        q = q.bind(*c);
+    }
+    Ok(q.fetch_one(pool).await?.try_get::<i64, _>(0)?)
 }
 
 /// Checks the portal's database at `url` against what the clients received (`issued`).
@@ -570,7 +577,12 @@ pub async fn verify_db(url: &str, issued: &[(String, String)]) -> Result<DbCheck
         .connect(url)
         .await?;
     let mut c = DbCheck {
-        paid_bills: count(&pool, "SELECT COUNT(*) FROM bills WHERE status = 'paid'").await?,
+        paid_bills: count_with(
+            &pool,
+            "SELECT COUNT(*) FROM bills WHERE status = $1",
+            &[BillStatus::Paid.code()],
+        )
+        .await?,
         certificates: count(&pool, "SELECT COUNT(*) FROM certificates").await?,
         distinct_serials: count(&pool, "SELECT COUNT(DISTINCT serial_hex) FROM certificates")
             .await?,
@@ -579,11 +591,12 @@ pub async fn verify_db(url: &str, issued: &[(String, String)]) -> Result<DbCheck
             "SELECT COUNT(DISTINCT application_id) FROM certificates",
         )
         .await?,
-        paid_without_certificate: count(
+        paid_without_certificate: count_with(
             &pool,
             "SELECT COUNT(*) FROM bills b LEFT JOIN certificates c \
              ON c.application_id = b.application_id \
-             WHERE b.status = 'paid' AND (c.id IS NULL OR c.cert_der IS NULL)",
+             WHERE b.status = $1 AND (c.id IS NULL OR c.cert_der IS NULL)",
+            &[BillStatus::Paid.code()],
         )
         .await?,
         unsigned: count(
@@ -591,14 +604,16 @@ pub async fn verify_db(url: &str, issued: &[(String, String)]) -> Result<DbCheck
             "SELECT COUNT(*) FROM certificates WHERE cert_der IS NULL",
         )
         .await?,
-        waiting: count(
+        waiting: count_with(
             &pool,
-            "SELECT COUNT(*) FROM applications WHERE status = '20'",
+            "SELECT COUNT(*) FROM applications WHERE status = $1",
+            &[Status::Paid.code()],
         )
         .await?,
-        completed: count(
+        completed: count_with(
             &pool,
-            "SELECT COUNT(*) FROM applications WHERE status = 'A0'",
+            "SELECT COUNT(*) FROM applications WHERE status = $1",
+            &[Status::Completed.code()],
         )
         .await?,
         ..DbCheck::default()

@@ -84,6 +84,25 @@ impl Party {
     }
 }
 
+impl<'a> Context<'a> {
+    /// The context of an application's rows.
+    pub fn of_app(app: &'a AppRow) -> Context<'a> {
+        Context {
+            owner: &app.tax_id,
+            hold_placed_by: None,
+        }
+    }
+
+    /// The context of a certificate's rows. Who placed a hold is not recorded yet, so no
+    /// row names `HoldPlacer` (it would admit nobody); recording it fills `hold_placed_by`.
+    pub fn of_cert(cert: &'a CertRow) -> Context<'a> {
+        Context {
+            owner: &cert.tax_id,
+            hold_placed_by: None,
+        }
+    }
+}
+
 /// Whether any of `who` admits `actor`.
 pub fn admits(who: &[Party], actor: &Actor, ctx: &Context<'_>) -> bool {
     who.iter().any(|p| p.admits(actor, ctx))
@@ -346,11 +365,7 @@ pub async fn check(
             {
                 return Err(app_refusal(event, app.status));
             }
-            let ctx = Context {
-                owner: &app.tax_id,
-                hold_placed_by: None,
-            };
-            if !admits(row.who, actor, &ctx) {
+            if !admits(row.who, actor, &Context::of_app(app)) {
                 return Err(forbidden());
             }
             Ok(())
@@ -366,12 +381,7 @@ pub async fn check(
             if !starts_in(&row.from, shown) {
                 return Err(cert_refusal(event, shown));
             }
-            // Who placed a hold is not recorded yet, so no row may name `HoldPlacer`.
-            let ctx = Context {
-                owner: &cert.tax_id,
-                hold_placed_by: None,
-            };
-            if !admits(row.who, actor, &ctx) {
+            if !admits(row.who, actor, &Context::of_cert(cert)) {
                 return Err(forbidden());
             }
             match row.guard {
@@ -483,10 +493,7 @@ pub fn actions(
     now: i64,
 ) -> Vec<Action> {
     let mut out = Vec::new();
-    let ctx = Context {
-        owner: &app.tax_id,
-        hold_placed_by: None,
-    };
+    let ctx = Context::of_app(app);
     for r in APPLICATIONS {
         if let Some(b) = r.button
             && starts_in(&r.from, app.status)
@@ -500,10 +507,7 @@ pub fn actions(
     });
     if let Some((cert, registered)) = issued {
         let shown = cert.shown_status(now);
-        let ctx = Context {
-            owner: &cert.tax_id,
-            hold_placed_by: None,
-        };
+        let ctx = Context::of_cert(cert);
         for r in CERTIFICATES {
             let guard = match r.guard {
                 Guard::Always => true,
