@@ -86,6 +86,17 @@ impl ApiError {
             "validation_failed" => "Please correct the marked fields",
             "rate_limited" if zh => "嘗試次數過多，請稍後再試",
             "rate_limited" => "Too many attempts; please wait and try again",
+            "card_revoked" if zh => {
+                "此工商憑證已被廢止或暫禁，無法登入，請洽經濟部工商憑證管理中心"
+            }
+            "card_revoked" => {
+                "This business certificate has been revoked or suspended and cannot log in; \
+                 contact the MOEA Certification Authority (MOEACA)"
+            }
+            "card_revocation_unknown" if zh => "無法確認工商憑證是否已被廢止，請稍後再試",
+            "card_revocation_unknown" => {
+                "The card certificate's revocation status could not be determined; try again later"
+            }
             "idempotency_key_reused" if zh => {
                 "此頁面已送出過一份內容不同的申請，請先至申請紀錄查看；如需再申請，請重新開啟申請頁"
             }

@@ -27,6 +27,10 @@ pub enum ApiError {
     /// A refused reconciliation file: the report rides along in the error body.
     ImportRejected(Box<ImportReport>),
     RateLimited,
+    /// The card certificate is on its CA's CRL (revoked or suspended).
+    CardRevoked(String),
+    /// `auth.card_revocation = "require"` and the card's CRL could not be had or believed.
+    CardRevocationUnknown(String),
     Internal(String),
 }
 
@@ -34,7 +38,8 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthenticated(_) | ApiError::CardRevoked(_) => StatusCode::UNAUTHORIZED,
+            ApiError::CardRevocationUnknown(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Forbidden(_) | ApiError::Csrf(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::InvalidTransition(_)
@@ -67,6 +72,8 @@ impl ApiError {
             ApiError::BadCertificate(_) => "bad_certificate",
             ApiError::PaymentRejected(_) | ApiError::ImportRejected(_) => "payment_rejected",
             ApiError::RateLimited => "rate_limited",
+            ApiError::CardRevoked(_) => "card_revoked",
+            ApiError::CardRevocationUnknown(_) => "card_revocation_unknown",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -82,7 +89,9 @@ impl ApiError {
             | ApiError::Conflict(m)
             | ApiError::BadCsr(m)
             | ApiError::BadCertificate(m)
-            | ApiError::PaymentRejected(m) => m.clone(),
+            | ApiError::PaymentRejected(m)
+            | ApiError::CardRevoked(m)
+            | ApiError::CardRevocationUnknown(m) => m.clone(),
             ApiError::IdempotencyKeyReused => {
                 "this Idempotency-Key already made an application from a different form; \
                  see your applications before applying again"
@@ -216,6 +225,12 @@ mod tests {
                 "payment_rejected",
             ),
             (ApiError::RateLimited, 429, "rate_limited"),
+            (ApiError::CardRevoked("x".into()), 401, "card_revoked"),
+            (
+                ApiError::CardRevocationUnknown("x".into()),
+                503,
+                "card_revocation_unknown",
+            ),
             (ApiError::Internal("secret detail".into()), 500, "internal"),
         ];
         for (e, status, code) in cases {

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use proto::Role;
+use proto::{Lang, Role};
 use proto::api::{CardLoginRequest, DevLoginRequest, OperatorLoginRequest};
 use proto::validate::{self, Errors, FieldCode};
 
@@ -193,7 +193,15 @@ fn card_message(e: &CardError) -> CardNotice {
 
 /// The portal refused the card (untrusted issuer, expired, no tax ID, ...): say that it is
 /// the certificate, with the server's reason, rather than the generic "wrong credentials".
+/// A revoked card and an unknown revocation status have their own words (`api.rs`).
 fn card_refused(e: &ApiError) -> Option<CardNotice> {
+    if matches!(e.code(), "card_revoked" | "card_revocation_unknown") {
+        return Some(CardNotice {
+            zh: e.message(Lang::ZhTw),
+            en: e.message(Lang::En),
+            download: false,
+        });
+    }
     let ApiError::Http {
         status: 401, info, ..
     } = e
