@@ -51,12 +51,18 @@ pub(crate) fn attribute_text(attr: &AttributeTypeAndValue<'_>) -> Option<String>
 /// The text of a directory string, in any of the string types certificates use.
 pub(crate) fn directory_string(value: AnyRef<'_>) -> Option<String> {
     match value.tag() {
-        Tag::Utf8String => value.decode_as::<Utf8StringRef<'_>>().ok().map(|s| s.to_string()),
+        Tag::Utf8String => value
+            .decode_as::<Utf8StringRef<'_>>()
+            .ok()
+            .map(|s| s.to_string()),
         Tag::PrintableString => value
             .decode_as::<PrintableStringRef<'_>>()
             .ok()
             .map(|s| s.to_string()),
-        Tag::Ia5String => value.decode_as::<Ia5StringRef<'_>>().ok().map(|s| s.to_string()),
+        Tag::Ia5String => value
+            .decode_as::<Ia5StringRef<'_>>()
+            .ok()
+            .map(|s| s.to_string()),
         Tag::BmpString => value.decode_as::<BmpString>().ok().map(|s| s.to_string()),
         // `der` has no NumericString type: digits and spaces, so ASCII.
         Tag::NumericString => value
@@ -205,7 +211,10 @@ mod tests {
 
     #[test]
     fn directory_strings_of_every_kind() {
-        assert_eq!(text(Tag::BmpString, &[0x5E, 0x73, 0x00, 0x41]).unwrap(), "平A");
+        assert_eq!(
+            text(Tag::BmpString, &[0x5E, 0x73, 0x00, 0x41]).unwrap(),
+            "平A"
+        );
         assert_eq!(text(Tag::Utf8String, "測試".as_bytes()).unwrap(), "測試");
         assert_eq!(text(Tag::PrintableString, b"04595257").unwrap(), "04595257");
         assert_eq!(text(Tag::NumericString, b"0459 5257").unwrap(), "0459 5257");
@@ -214,6 +223,9 @@ mod tests {
         assert!(text(Tag::Integer, &[1]).is_none());
         assert!(text(Tag::BmpString, &[0x5E]).is_none(), "odd length");
         assert!(text(Tag::NumericString, b"12a").is_none());
-        assert!(text(Tag::PrintableString, b"a@b").is_none(), "@ is not printable");
+        assert!(
+            text(Tag::PrintableString, b"a@b").is_none(),
+            "@ is not printable"
+        );
     }
 }

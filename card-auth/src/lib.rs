@@ -77,8 +77,8 @@ pub use login::{
     verify_login_with_revocation,
 };
 pub use revocation::{
-    Crl, CrlError, CrlIssuer, RevocationMode, RevocationQuery, RevocationReason,
-    RevocationSource, RevocationStatus, RevokedEntry, check_revocation,
+    Crl, CrlError, CrlIssuer, RevocationMode, RevocationQuery, RevocationReason, RevocationSource,
+    RevocationStatus, RevokedEntry, check_revocation,
 };
 pub use signature::MIN_RSA_BITS;
 pub use taxid::{OID_SUBJECT_DIRECTORY_ATTRIBUTES, OID_UNIFORM_ORGANIZATION_ID};

@@ -159,8 +159,7 @@ impl RevocationQuery {
                 if point.crl_issuer.is_some() || point.reasons.is_some() {
                     continue;
                 }
-                let Some(DistributionPointName::FullName(full)) = &point.distribution_point
-                else {
+                let Some(DistributionPointName::FullName(full)) = &point.distribution_point else {
                     continue;
                 };
                 for name in full {
@@ -242,8 +241,8 @@ impl Crl {
     /// present and not passed, no extension we cannot honour.
     pub fn verify(bytes: &[u8], issuer: &CrlIssuer, now: OffsetDateTime) -> Result<Self, CrlError> {
         let der = decode_pem_or_der(bytes)?;
-        let (rest, crl) = x509_parser::parse_x509_crl(&der)
-            .map_err(|e| CrlError::Malformed(e.to_string()))?;
+        let (rest, crl) =
+            x509_parser::parse_x509_crl(&der).map_err(|e| CrlError::Malformed(e.to_string()))?;
         if !rest.is_empty() {
             return Err(CrlError::Malformed("trailing data after the CRL".into()));
         }
@@ -334,8 +333,7 @@ impl Crl {
                 .any(|s| query.distribution_point_names.contains(s))
         {
             return Err(CrlError::Unsupported(
-                "its issuingDistributionPoint is not one of the card's distribution points"
-                    .into(),
+                "its issuingDistributionPoint is not one of the card's distribution points".into(),
             ));
         }
         Ok(self.revoked.get(&query.serial).copied())
@@ -347,8 +345,8 @@ fn decode_pem_or_der(bytes: &[u8]) -> Result<Vec<u8>, CrlError> {
     if !trimmed.starts_with(b"-----BEGIN") {
         return Ok(bytes.to_vec());
     }
-    let (label, der) = pem_rfc7468::decode_vec(trimmed)
-        .map_err(|e| CrlError::Malformed(format!("PEM: {e}")))?;
+    let (label, der) =
+        pem_rfc7468::decode_vec(trimmed).map_err(|e| CrlError::Malformed(format!("PEM: {e}")))?;
     if label != "X509 CRL" {
         return Err(CrlError::Malformed(format!("PEM label {label}")));
     }
@@ -384,7 +382,8 @@ fn check_signature(
             ca: format!("{} (keyUsage without cRLSign)", ca_name()),
         });
     }
-    let key = PublicKey::from_spki(ca.public_key()).map_err(|e| CrlError::Algorithm(e.to_string()))?;
+    let key =
+        PublicKey::from_spki(ca.public_key()).map_err(|e| CrlError::Algorithm(e.to_string()))?;
     let algorithm = crl.signature_algorithm.algorithm.to_id_string();
     let verified = signature::verify_certificate_signature(
         &key,

@@ -56,7 +56,9 @@ impl RevocationSource for FakeSource {
     ) -> impl Future<Output = Result<Arc<Crl>, CrlError>> + Send {
         self.calls.fetch_add(1, Ordering::SeqCst);
         let result = match self.answers.get(url) {
-            Some(Ok(bytes)) => Crl::verify(bytes, issuer, self.verified_at.unwrap_or(now)).map(Arc::new),
+            Some(Ok(bytes)) => {
+                Crl::verify(bytes, issuer, self.verified_at.unwrap_or(now)).map(Arc::new)
+            }
             Some(Err(e)) => Err(CrlError::Fetch(e.clone())),
             None => Err(CrlError::Fetch("connection refused".into())),
         };
@@ -74,7 +76,11 @@ fn block_on<F: Future>(f: F) -> F::Output {
     }
 }
 
-fn login(card: &TestCard, mode: RevocationMode, source: &FakeSource) -> Result<VerifiedLogin, CardAuthError> {
+fn login(
+    card: &TestCard,
+    mode: RevocationMode,
+    source: &FakeSource,
+) -> Result<VerifiedLogin, CardAuthError> {
     let sig = card.sign_b64(TBS, TestHash::Sha256).unwrap();
     let intermediates = vec![PKI.intermediate.der.clone()];
     let attempt = LoginAttempt {
@@ -123,7 +129,10 @@ fn good_card_on_a_current_crl_logs_in() {
 
 #[test]
 fn revoked_card_is_refused_in_every_checking_mode() {
-    let source = published(&[(&GOOD, Reason::Superseded), (&REVOKED, Reason::KeyCompromise)]);
+    let source = published(&[
+        (&GOOD, Reason::Superseded),
+        (&REVOKED, Reason::KeyCompromise),
+    ]);
     for mode in CHECKING {
         match login(&REVOKED, mode, &source).unwrap_err() {
             CardAuthError::Revoked {
@@ -171,7 +180,10 @@ fn unreachable_crl_refuses_under_require_and_warns_under_prefer() {
     assert_eq!(err.code(), "revocation_unknown");
     assert!(err.to_string().contains("connection refused"), "{err}");
     assert!(err.to_string().contains(CRL_URL), "{err}");
-    match login(&GOOD, RevocationMode::Prefer, &source).unwrap().revocation {
+    match login(&GOOD, RevocationMode::Prefer, &source)
+        .unwrap()
+        .revocation
+    {
         RevocationStatus::Unknown { why } => assert!(why.contains("connection refused"), "{why}"),
         other => panic!("{other:?}"),
     }
@@ -188,7 +200,9 @@ fn stale_crl_is_not_trusted() {
     assert_eq!(err.code(), "revocation_unknown");
     assert!(err.to_string().contains("stale"), "{err}");
     assert!(matches!(
-        login(&GOOD, RevocationMode::Prefer, &source).unwrap().revocation,
+        login(&GOOD, RevocationMode::Prefer, &source)
+            .unwrap()
+            .revocation,
         RevocationStatus::Unknown { .. }
     ));
 }
@@ -210,8 +224,12 @@ fn crl_from_the_future_is_not_trusted() {
     let crl = PKI
         .crl(&[], *NOW + Duration::hours(1), *NOW + Duration::days(2))
         .unwrap();
-    let err = login(&GOOD, RevocationMode::Require, &FakeSource::with(CRL_URL, Ok(crl)))
-        .unwrap_err();
+    let err = login(
+        &GOOD,
+        RevocationMode::Require,
+        &FakeSource::with(CRL_URL, Ok(crl)),
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("not valid before"), "{err}");
 }
 
@@ -219,18 +237,35 @@ fn crl_from_the_future_is_not_trusted() {
 fn crl_signed_by_another_ca_is_not_trusted() {
     // The root's CRL: valid, but not the card issuer's.
     let by_root = PKI
-        .crl_from(&PKI.root, &[], *NOW - Duration::hours(1), *NOW + Duration::days(1), None)
+        .crl_from(
+            &PKI.root,
+            &[],
+            *NOW - Duration::hours(1),
+            *NOW + Duration::days(1),
+            None,
+        )
         .unwrap();
-    let err = login(&GOOD, RevocationMode::Require, &FakeSource::with(CRL_URL, Ok(by_root)))
-        .unwrap_err();
+    let err = login(
+        &GOOD,
+        RevocationMode::Require,
+        &FakeSource::with(CRL_URL, Ok(by_root)),
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("not by the card's CA"), "{err}");
     // Same names, different keys: only the signature tells.
     let lookalike = TestPki::new_with_crl("Revocation Test", *NOW, CRL_URL).unwrap();
     let forged = lookalike.current_crl(&[], *NOW).unwrap();
-    let err = login(&REVOKED, RevocationMode::Require, &FakeSource::with(CRL_URL, Ok(forged)))
-        .unwrap_err();
+    let err = login(
+        &REVOKED,
+        RevocationMode::Require,
+        &FakeSource::with(CRL_URL, Ok(forged)),
+    )
+    .unwrap_err();
     assert_eq!(err.code(), "revocation_unknown");
-    assert!(err.to_string().contains("signature does not verify"), "{err}");
+    assert!(
+        err.to_string().contains("signature does not verify"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -238,9 +273,16 @@ fn tampered_crl_is_not_trusted() {
     let mut crl = current_crl(&[(&REVOKED, Reason::KeyCompromise)]);
     let last = crl.len() - 1;
     crl[last] ^= 0x01;
-    let err = login(&GOOD, RevocationMode::Require, &FakeSource::with(CRL_URL, Ok(crl)))
-        .unwrap_err();
-    assert!(err.to_string().contains("signature does not verify"), "{err}");
+    let err = login(
+        &GOOD,
+        RevocationMode::Require,
+        &FakeSource::with(CRL_URL, Ok(crl)),
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("signature does not verify"),
+        "{err}"
+    );
     let err = login(
         &GOOD,
         RevocationMode::Require,
@@ -268,7 +310,11 @@ fn card_without_a_distribution_point_has_unknown_status() {
     let card = card(spec);
     let source = published(&[]);
     let err = login(&card, RevocationMode::Require, &source).unwrap_err();
-    assert!(err.to_string().contains("no http(s) CRL distribution point"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("no http(s) CRL distribution point"),
+        "{err}"
+    );
     assert_eq!(source.calls.load(Ordering::SeqCst), 0);
     assert!(login(&card, RevocationMode::Prefer, &source).is_ok());
 }
@@ -283,9 +329,10 @@ fn the_next_distribution_point_answers_when_the_first_fails() {
     ]);
     let card = card(spec);
     let mut source = FakeSource::with(CRL_URL, Err("HTTP 503".into()));
-    source
-        .answers
-        .insert(BACKUP_URL.into(), Ok(current_crl(&[(&card, Reason::AffiliationChanged)])));
+    source.answers.insert(
+        BACKUP_URL.into(),
+        Ok(current_crl(&[(&card, Reason::AffiliationChanged)])),
+    );
     match login(&card, RevocationMode::Require, &source).unwrap_err() {
         CardAuthError::Revoked { reason, .. } => {
             assert_eq!(reason, Some(RevocationReason::AffiliationChanged))
@@ -309,17 +356,34 @@ fn crl_scoped_to_another_distribution_point_does_not_answer() {
         )
         .unwrap()
     };
-    let err = login(&GOOD, RevocationMode::Require, &FakeSource::with(CRL_URL, Ok(scoped(&other))))
-        .unwrap_err();
-    assert!(err.to_string().contains("issuingDistributionPoint"), "{err}");
+    let err = login(
+        &GOOD,
+        RevocationMode::Require,
+        &FakeSource::with(CRL_URL, Ok(scoped(&other))),
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("issuingDistributionPoint"),
+        "{err}"
+    );
     // Its own partition answers.
     let own = vec![CRL_URL.to_owned()];
-    assert!(login(&GOOD, RevocationMode::Require, &FakeSource::with(CRL_URL, Ok(scoped(&own)))).is_ok());
+    assert!(
+        login(
+            &GOOD,
+            RevocationMode::Require,
+            &FakeSource::with(CRL_URL, Ok(scoped(&own)))
+        )
+        .is_ok()
+    );
 }
 
 #[test]
 fn verified_crl_reports_its_window() {
-    let der = current_crl(&[(&REVOKED, Reason::KeyCompromise), (&GOOD, Reason::Superseded)]);
+    let der = current_crl(&[
+        (&REVOKED, Reason::KeyCompromise),
+        (&GOOD, Reason::Superseded),
+    ]);
     let issuer = crate::login::verify(
         &LoginAttempt {
             tbs: TBS,

@@ -3,9 +3,9 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use proto::{Lang, Role};
 use proto::api::{CardLoginRequest, DevLoginRequest, OperatorLoginRequest};
 use proto::validate::{self, Errors, FieldCode};
+use proto::{Lang, Role};
 
 use crate::api::{self, ApiError};
 use crate::card::{CardError, Popup};

@@ -23,9 +23,9 @@ use p256::ecdsa::signature::Signer;
 pub use rcgen::RevocationReason;
 use rcgen::{
     BasicConstraints, CertificateParams, CertificateRevocationListParams, CrlDistributionPoint,
-    CrlIssuingDistributionPoint, CrlScope, CustomExtension, DistinguishedName, DnType, DnValue, IsCa, Issuer, KeyIdMethod,
-    KeyUsagePurpose, PublicKeyData, RevokedCertParams, SerialNumber, SignatureAlgorithm,
-    SigningKey,
+    CrlIssuingDistributionPoint, CrlScope, CustomExtension, DistinguishedName, DnType, DnValue,
+    IsCa, Issuer, KeyIdMethod, KeyUsagePurpose, PublicKeyData, RevokedCertParams, SerialNumber,
+    SignatureAlgorithm, SigningKey,
 };
 use rsa::Pkcs1v15Sign;
 use rsa::PrivateKey as RsaPrivateKey;
@@ -603,7 +603,10 @@ mod tests {
             0x30, 0x17, 0x30, 0x15, 0x06, 0x07, 0x60, 0x86, 0x76, 0x01, 0x64, 0x02, 0x65, 0x31,
             0x0A, 0x13, 0x08, b'0', b'4', b'5', b'9', b'5', b'2', b'5', b'7',
         ];
-        assert_eq!(super::subject_directory_attributes("04595257").unwrap(), expected);
+        assert_eq!(
+            super::subject_directory_attributes("04595257").unwrap(),
+            expected
+        );
     }
 
     #[test]

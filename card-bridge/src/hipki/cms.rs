@@ -18,7 +18,9 @@ use cms::signed_data::{
 };
 use const_oid::ObjectIdentifier;
 use const_oid::db::rfc2985::PKCS_9_AT_RANDOM_NONCE;
-use const_oid::db::rfc5911::{ID_CONTENT_TYPE, ID_DATA, ID_MESSAGE_DIGEST, ID_SIGNED_DATA, ID_SIGNING_TIME};
+use const_oid::db::rfc5911::{
+    ID_CONTENT_TYPE, ID_DATA, ID_MESSAGE_DIGEST, ID_SIGNED_DATA, ID_SIGNING_TIME,
+};
 use const_oid::db::rfc5912::RSA_ENCRYPTION;
 use der::asn1::{Any, OctetString, PrintableString, SetOfVec, UtcTime};
 use der::{Decode, Encode, EncodeValue, Tagged};
@@ -158,8 +160,7 @@ mod tests {
         let time = time::OffsetDateTime::from_unix_timestamp(1_767_225_600).unwrap();
         let attrs =
             signed_attributes(case.hash, CONTENT, time, case.nonce, case.card_serial).unwrap();
-        let digest_info =
-            crate::pkcs1::digest_info(case.hash, &case.hash.digest(&attrs)).unwrap();
+        let digest_info = crate::pkcs1::digest_info(case.hash, &case.hash.digest(&attrs)).unwrap();
         let signature = key
             .sign(rsa::Pkcs1v15Sign::new_unprefixed(), &digest_info)
             .unwrap();

@@ -45,7 +45,11 @@ impl HttpCrlSource {
             .timeout(timeout)
             .connect_timeout(timeout)
             .redirect(reqwest::redirect::Policy::limited(3))
-            .user_agent(concat!("customs-portal/", env!("CARGO_PKG_VERSION"), " (CRL fetch)"))
+            .user_agent(concat!(
+                "customs-portal/",
+                env!("CARGO_PKG_VERSION"),
+                " (CRL fetch)"
+            ))
             .build()
             .map_err(|e| format!("CRL HTTP client: {e}"))?;
         Ok(Self {
