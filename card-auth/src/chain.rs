@@ -12,7 +12,7 @@ use x509_parser::certificate::X509Certificate;
 
 use crate::cert;
 use crate::error::CardAuthError;
-use crate::signature::{self, PublicKey};
+use crate::signature;
 
 /// Longest path we try: leaf + this many CA certificates.
 const MAX_CAS: usize = 6;
@@ -130,11 +130,9 @@ fn check_link(
     now: OffsetDateTime,
 ) -> Result<(), CardAuthError> {
     let issuer_name = cert::name_to_string(issuer.subject());
-    let key = PublicKey::from_spki(issuer.public_key())?;
-    let algorithm = child.signature_algorithm.algorithm.to_id_string();
-    let verified = signature::verify_certificate_signature(
-        &key,
-        &algorithm,
+    let verified = signature::signed_by(
+        issuer,
+        &child.signature_algorithm,
         child.tbs_certificate.as_ref(),
         &child.signature_value.data,
     )?;

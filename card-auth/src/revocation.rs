@@ -20,7 +20,7 @@ use x509_parser::revocation_list::CertificateRevocationList;
 
 use crate::cert;
 use crate::error::CardAuthError;
-use crate::signature::{self, PublicKey};
+use crate::signature;
 
 /// A CRL whose thisUpdate is up to this far in the future is still believed (clocks differ).
 const CLOCK_SKEW: Duration = Duration::minutes(5);
@@ -382,12 +382,9 @@ fn check_signature(
             ca: format!("{} (keyUsage without cRLSign)", ca_name()),
         });
     }
-    let key =
-        PublicKey::from_spki(ca.public_key()).map_err(|e| CrlError::Algorithm(e.to_string()))?;
-    let algorithm = crl.signature_algorithm.algorithm.to_id_string();
-    let verified = signature::verify_certificate_signature(
-        &key,
-        &algorithm,
+    let verified = signature::signed_by(
+        ca,
+        &crl.signature_algorithm,
         crl.tbs_cert_list.as_ref(),
         &crl.signature_value.data,
     )
