@@ -389,7 +389,7 @@ fn verified_crl_reports_its_window() {
             tbs: TBS,
             signature_b64: &GOOD.sign_b64(TBS, TestHash::Sha256).unwrap(),
             certificate_der: &GOOD.cert_der,
-            intermediates_der: &[PKI.intermediate.der.clone()],
+            intermediates_der: std::slice::from_ref(&PKI.intermediate.der),
         },
         &PKI.trust_store(),
         *NOW,

@@ -2,6 +2,7 @@
 //! distribution point (a test HTTP server on 127.0.0.1), verified and cached until its
 //! nextUpdate; `auth.card_revocation` require (the default) / prefer / off; CA and
 //! keyUsage rules for the card certificate.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
