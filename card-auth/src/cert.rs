@@ -1,10 +1,11 @@
 //! Parsing and reading certificates: strict DER parse, names as text, validity, serials.
 
+use der::asn1::{AnyRef, BmpString, Ia5StringRef, PrintableStringRef, Utf8StringRef};
+use der::{Decode, Tag, Tagged};
 use time::OffsetDateTime;
 use x509_parser::certificate::X509Certificate;
 use x509_parser::x509::{AttributeTypeAndValue, X509Name};
 
-use crate::der::{self, Tlv};
 use crate::error::CardAuthError;
 
 /// Parses one DER certificate; trailing bytes are refused (a DER blob is exactly one cert).
@@ -43,15 +44,36 @@ fn short_name(oid: &str) -> Option<&'static str> {
 /// Taiwanese certificates for Chinese names).
 pub(crate) fn attribute_text(attr: &AttributeTypeAndValue<'_>) -> Option<String> {
     let value = attr.attr_value();
-    let tag = u8::try_from(value.tag().0).ok()?;
-    if tag == 0x14 {
-        // TeletexString: treat as Latin-1, which is what it holds in practice.
-        return Some(value.data.iter().map(|&b| char::from(b)).collect());
+    let tag = Tag::from_der(&[u8::try_from(value.tag().0).ok()?]).ok()?;
+    directory_string(AnyRef::new(tag, value.data).ok()?)
+}
+
+/// The text of a directory string, in any of the string types certificates use.
+pub(crate) fn directory_string(value: AnyRef<'_>) -> Option<String> {
+    match value.tag() {
+        Tag::Utf8String => value
+            .decode_as::<Utf8StringRef<'_>>()
+            .ok()
+            .map(|s| s.to_string()),
+        Tag::PrintableString => value
+            .decode_as::<PrintableStringRef<'_>>()
+            .ok()
+            .map(|s| s.to_string()),
+        Tag::Ia5String => value
+            .decode_as::<Ia5StringRef<'_>>()
+            .ok()
+            .map(|s| s.to_string()),
+        Tag::BmpString => value.decode_as::<BmpString>().ok().map(|s| s.to_string()),
+        // `der` has no NumericString type: digits and spaces, so ASCII.
+        Tag::NumericString => value
+            .value()
+            .iter()
+            .all(|b| b.is_ascii_digit() || *b == b' ')
+            .then(|| value.value().iter().map(|&b| char::from(b)).collect()),
+        // TeletexString: Latin-1 in practice (`der` would accept ASCII only).
+        Tag::TeletexString => Some(value.value().iter().map(|&b| char::from(b)).collect()),
+        _ => None,
     }
-    der::directory_string(&Tlv {
-        tag,
-        value: value.data,
-    })
 }
 
 /// `C=TW,O=…,CN=…` in the certificate's own RDN order (not RFC 4514's reversed order),
@@ -174,4 +196,36 @@ pub(crate) fn check_critical_extensions(cert: &X509Certificate<'_>) -> Result<()
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use der::Tag;
+    use der::asn1::AnyRef;
+
+    use super::directory_string;
+
+    fn text(tag: Tag, value: &[u8]) -> Option<String> {
+        directory_string(AnyRef::new(tag, value).unwrap())
+    }
+
+    #[test]
+    fn directory_strings_of_every_kind() {
+        assert_eq!(
+            text(Tag::BmpString, &[0x5E, 0x73, 0x00, 0x41]).unwrap(),
+            "平A"
+        );
+        assert_eq!(text(Tag::Utf8String, "測試".as_bytes()).unwrap(), "測試");
+        assert_eq!(text(Tag::PrintableString, b"04595257").unwrap(), "04595257");
+        assert_eq!(text(Tag::NumericString, b"0459 5257").unwrap(), "0459 5257");
+        assert_eq!(text(Tag::Ia5String, b"a@b").unwrap(), "a@b");
+        assert_eq!(text(Tag::TeletexString, &[0x41, 0xE9]).unwrap(), "Aé");
+        assert!(text(Tag::Integer, &[1]).is_none());
+        assert!(text(Tag::BmpString, &[0x5E]).is_none(), "odd length");
+        assert!(text(Tag::NumericString, b"12a").is_none());
+        assert!(
+            text(Tag::PrintableString, b"a@b").is_none(),
+            "@ is not printable"
+        );
+    }
 }

@@ -12,7 +12,7 @@ use x509_parser::certificate::X509Certificate;
 
 use crate::cert;
 use crate::error::CardAuthError;
-use crate::signature::{self, PublicKey};
+use crate::signature;
 
 /// Longest path we try: leaf + this many CA certificates.
 const MAX_CAS: usize = 6;
@@ -22,19 +22,23 @@ pub(crate) struct Candidates<'a> {
     pub intermediates: Vec<X509Certificate<'a>>,
 }
 
-/// `Ok` when `leaf` chains to one of `candidates.roots` at `now`.
-pub(crate) fn verify(
+/// When `leaf` chains to one of `candidates.roots` at `now`: the certificate that issued
+/// `leaf` on that path (where its CRL must come from).
+pub(crate) fn verify<'c, 'a>(
     leaf: &X509Certificate<'_>,
-    candidates: &Candidates<'_>,
+    candidates: &'c Candidates<'a>,
     now: OffsetDateTime,
-) -> Result<(), CardAuthError> {
+) -> Result<&'c X509Certificate<'a>, CardAuthError> {
     let mut search = Search {
         candidates,
         now,
         best: None,
+        leaf_issuer: None,
     };
-    if search.extend(leaf, &mut Vec::new()) {
-        return Ok(());
+    if search.extend(leaf, &mut Vec::new())
+        && let Some(issuer) = search.leaf_issuer
+    {
+        return Ok(issuer);
     }
     Err(search.best.unwrap_or_else(|| {
         CardAuthError::UntrustedChain(format!(
@@ -49,9 +53,11 @@ struct Search<'c, 'a> {
     now: OffsetDateTime,
     /// The most specific reason a candidate issuer was refused, reported if no path works.
     best: Option<CardAuthError>,
+    /// Set when a path is found: the first CA above the leaf.
+    leaf_issuer: Option<&'c X509Certificate<'a>>,
 }
 
-impl Search<'_, '_> {
+impl<'c, 'a> Search<'c, 'a> {
     /// Tries to finish the path above `child`; `used` holds the intermediates already on
     /// the path (to stop loops). `true` when a root was reached.
     fn extend(&mut self, child: &X509Certificate<'_>, used: &mut Vec<usize>) -> bool {
@@ -64,6 +70,7 @@ impl Search<'_, '_> {
         let candidates = self.candidates;
         for root in &candidates.roots {
             if root.subject().as_raw() == issuer_name && self.accept_issuer(child, root, depth) {
+                self.found(depth, root);
                 return true;
             }
         }
@@ -76,11 +83,19 @@ impl Search<'_, '_> {
             }
             used.push(i);
             if self.extend(ca, used) {
+                self.found(depth, ca);
                 return true;
             }
             used.pop();
         }
         false
+    }
+
+    /// Records the leaf's issuer when the path is complete (`depth` 0 is the leaf's link).
+    fn found(&mut self, depth: usize, issuer: &'c X509Certificate<'a>) {
+        if depth == 0 {
+            self.leaf_issuer = Some(issuer);
+        }
     }
 
     /// Whether `issuer` may sign `child` here; records why not.
@@ -115,11 +130,9 @@ fn check_link(
     now: OffsetDateTime,
 ) -> Result<(), CardAuthError> {
     let issuer_name = cert::name_to_string(issuer.subject());
-    let key = PublicKey::from_spki(issuer.public_key())?;
-    let algorithm = child.signature_algorithm.algorithm.to_id_string();
-    let verified = signature::verify_certificate_signature(
-        &key,
-        &algorithm,
+    let verified = signature::signed_by(
+        issuer,
+        &child.signature_algorithm,
         child.tbs_certificate.as_ref(),
         &child.signature_value.data,
     )?;

@@ -1,5 +1,7 @@
 use time::OffsetDateTime;
 
+use crate::revocation::RevocationReason;
+
 /// Why a card login (or a trust-store configuration) was refused.
 ///
 /// Every variant is a refusal the server turns into "login failed" (HTTP 401), except
@@ -40,9 +42,24 @@ pub enum CardAuthError {
         subject: String,
         not_before: OffsetDateTime,
     },
-    /// The card certificate's keyUsage does not allow digital signatures.
-    #[error("the certificate's key usage does not allow signing")]
+    /// The card certificate has no keyUsage, or one without digitalSignature.
+    #[error("the certificate's key usage does not include digitalSignature")]
     NotForSigning,
+    /// The card certificate is a CA certificate (basicConstraints cA=TRUE): a CA key may
+    /// sign certificates, it does not identify a company.
+    #[error("the card certificate is a CA certificate (basicConstraints cA=TRUE)")]
+    LeafIsCa,
+    /// The card certificate is listed on its CA's current CRL (revoked, or suspended with
+    /// certificateHold).
+    #[error("the card certificate (serial {serial_hex}) was revoked at {revoked_at}{}", reason.map(|r| format!(" ({})", r.name())).unwrap_or_default())]
+    Revoked {
+        serial_hex: String,
+        revoked_at: OffsetDateTime,
+        reason: Option<RevocationReason>,
+    },
+    /// [`crate::RevocationMode::Require`] and no current CRL could be had or believed.
+    #[error("the revocation status of the card certificate could not be determined: {0}")]
+    RevocationUnknown(String),
     /// Neither the subjectDirectoryAttributes nor the subject serialNumber carries a tax ID.
     #[error("the certificate carries no company tax ID (統一編號)")]
     NoTaxId,
@@ -71,6 +88,9 @@ impl CardAuthError {
             Self::Expired { .. } => "expired",
             Self::NotYetValid { .. } => "not_yet_valid",
             Self::NotForSigning => "not_for_signing",
+            Self::LeafIsCa => "leaf_is_ca",
+            Self::Revoked { .. } => "revoked",
+            Self::RevocationUnknown(_) => "revocation_unknown",
             Self::NoTaxId => "no_tax_id",
             Self::BadTaxId(_) => "bad_tax_id",
             Self::TaxIdMismatch { .. } => "tax_id_mismatch",

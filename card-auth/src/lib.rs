@@ -34,9 +34,16 @@
 //!
 //! # What is checked
 //!
-//! See [`verify_login`]. Every refusal is a [`CardAuthError`] variant; the server maps all
-//! of them to "login failed" (HTTP 401) and logs [`CardAuthError::code`] and the message.
-//! Revocation is not checked here (no network in this crate).
+//! See [`verify_login`]. Every refusal is a [`CardAuthError`] variant; the server maps
+//! them to "login failed" (HTTP 401; a revoked card and an unknown revocation status get
+//! their own codes) and logs [`CardAuthError::code`] and the message.
+//!
+//! # Revocation
+//!
+//! [`verify_login_with_revocation`] adds the CRL check: this crate reads the card's CRL
+//! distribution points, verifies the CRL against the issuing CA found on the chain and
+//! decides under a [`RevocationMode`]; fetching and caching are the caller's, through a
+//! [`RevocationSource`] (no network in this crate).
 //!
 //! # Where the tax ID comes from
 //!
@@ -52,10 +59,10 @@
 
 mod cert;
 mod chain;
-mod der;
 mod error;
 mod info;
 mod login;
+mod revocation;
 mod signature;
 mod taxid;
 mod trust;
@@ -65,10 +72,19 @@ pub mod testing;
 
 pub use error::CardAuthError;
 pub use info::{CertificateInfo, PublicKeyInfo};
-pub use login::{CardIdentity, LoginAttempt, decode_base64_certificate, verify_login};
+pub use login::{
+    CardIdentity, LoginAttempt, VerifiedLogin, decode_base64_certificate, verify_login,
+    verify_login_with_revocation,
+};
+pub use revocation::{
+    Crl, CrlError, CrlIssuer, RevocationMode, RevocationQuery, RevocationReason, RevocationSource,
+    RevocationStatus, RevokedEntry, check_revocation,
+};
 pub use signature::MIN_RSA_BITS;
 pub use taxid::{OID_SUBJECT_DIRECTORY_ATTRIBUTES, OID_UNIFORM_ORGANIZATION_ID};
 pub use trust::TrustStore;
 
+#[cfg(test)]
+mod revocation_tests;
 #[cfg(test)]
 mod tests;

@@ -7,6 +7,9 @@ use time::OffsetDateTime;
 use crate::cert;
 use crate::chain::{self, Candidates};
 use crate::error::CardAuthError;
+use crate::revocation::{
+    self, RevocationMode, RevocationQuery, RevocationSource, RevocationStatus,
+};
 use crate::signature::{self, PublicKey};
 use crate::taxid;
 use crate::trust::TrustStore;
@@ -60,23 +63,59 @@ fn decode_base64(b64: &str) -> Result<Vec<u8>, ()> {
     STANDARD.decode(compact).map_err(|_| ())
 }
 
+/// A login that passed every check, revocation included.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedLogin {
+    pub identity: CardIdentity,
+    /// `Unknown` (mode `Prefer`) is worth a warning in the log.
+    pub revocation: RevocationStatus,
+}
+
+/// [`verify_login`], then the card's revocation status from `source` under `mode` (see
+/// [`revocation::check_revocation`]): what the server's login calls.
+pub async fn verify_login_with_revocation<S: RevocationSource>(
+    attempt: &LoginAttempt<'_>,
+    trust: &TrustStore,
+    now: OffsetDateTime,
+    mode: RevocationMode,
+    source: &S,
+) -> Result<VerifiedLogin, CardAuthError> {
+    let (identity, query) = verify(attempt, trust, now)?;
+    let revocation = revocation::check_revocation(&query, mode, source, now).await?;
+    Ok(VerifiedLogin {
+        identity,
+        revocation,
+    })
+}
+
 /// Verifies a card login at `now`:
 ///
 /// 1. the certificate parses and has no unknown critical extension;
 /// 2. the signature over `tbs` verifies with the certificate's key
 ///    (RSA PKCS#1 v1.5 with SHA-256/384/512, or ECDSA P-256/SHA-256; SHA-1 refused);
-/// 3. the certificate is valid at `now` and, if it has keyUsage, allows digitalSignature;
+/// 3. the certificate is valid at `now`, is not a CA (basicConstraints cA=TRUE) and has
+///    keyUsage with digitalSignature;
 /// 4. it chains to a root of `trust` (via `attempt.intermediates_der` and the store's
 ///    intermediates), every certificate valid at `now`, every issuer a CA;
 /// 5. it carries a checksum-valid 統一編號 (subjectDirectoryAttributes
 ///    2.16.886.1.100.2.101 and/or subject serialNumber; both must agree).
 ///
-/// Revocation (CRL/OCSP) is not checked here: the server owns network access and caching.
+/// Revocation is not checked here: use [`verify_login_with_revocation`] (the server owns
+/// network access and caching and passes a [`RevocationSource`]).
 pub fn verify_login(
     attempt: &LoginAttempt<'_>,
     trust: &TrustStore,
     now: OffsetDateTime,
 ) -> Result<CardIdentity, CardAuthError> {
+    verify(attempt, trust, now).map(|(identity, _)| identity)
+}
+
+/// The checks of [`verify_login`]; also what revocation must be asked about.
+pub(crate) fn verify(
+    attempt: &LoginAttempt<'_>,
+    trust: &TrustStore,
+    now: OffsetDateTime,
+) -> Result<(CardIdentity, RevocationQuery), CardAuthError> {
     let leaf = cert::parse(attempt.certificate_der)?;
     cert::check_critical_extensions(&leaf)?;
 
@@ -86,10 +125,16 @@ pub fn verify_login(
     signature::verify_login_signature(&key, attempt.tbs, &signature)?;
 
     cert::check_validity(&leaf, now)?;
+    let bc = leaf
+        .basic_constraints()
+        .map_err(|e| CardAuthError::BadCertificate(format!("basicConstraints: {e}")))?;
+    if bc.is_some_and(|bc| bc.value.ca) {
+        return Err(CardAuthError::LeafIsCa);
+    }
     let ku = leaf
         .key_usage()
         .map_err(|e| CardAuthError::BadCertificate(format!("keyUsage: {e}")))?;
-    if ku.is_some_and(|ku| !ku.value.digital_signature()) {
+    if !ku.is_some_and(|ku| ku.value.digital_signature()) {
         return Err(CardAuthError::NotForSigning);
     }
 
@@ -102,15 +147,17 @@ pub fn verify_login(
                 .chain(trust.intermediates()),
         )?,
     };
-    chain::verify(&leaf, &candidates, now)?;
+    let issuer = chain::verify(&leaf, &candidates, now)?;
+    let query = RevocationQuery::new(&leaf, issuer)?;
 
-    Ok(CardIdentity {
+    let identity = CardIdentity {
         tax_id: taxid::tax_id(&leaf)?,
         subject_cn: cert::first_attribute(leaf.subject(), cert::OID_COMMON_NAME),
         organization: cert::first_attribute(leaf.subject(), cert::OID_ORGANIZATION),
         cert_serial_hex: cert::serial_hex(&leaf),
         not_after: cert::not_after(&leaf)?,
-    })
+    };
+    Ok((identity, query))
 }
 
 fn parse_all<'a>(

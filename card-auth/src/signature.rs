@@ -99,6 +99,18 @@ pub(crate) fn verify_certificate_signature(
     }
 }
 
+/// Checks a signature of `issuer` (a CA certificate) over `tbs`, e.g. a certificate's or a
+/// CRL's. `Ok(false)` means "does not verify"; errors mean we refuse the key or algorithm.
+pub(crate) fn signed_by(
+    issuer: &x509_parser::certificate::X509Certificate<'_>,
+    algorithm: &x509_parser::x509::AlgorithmIdentifier<'_>,
+    tbs: &[u8],
+    signature: &[u8],
+) -> Result<bool, CardAuthError> {
+    let key = PublicKey::from_spki(issuer.public_key())?;
+    verify_certificate_signature(&key, &algorithm.algorithm.to_id_string(), tbs, signature)
+}
+
 /// Checks the card's signature over the challenge: RSA PKCS#1 v1.5 (the DigestInfo inside
 /// names the hash; SHA-256/384/512 accepted, SHA-1 recognised and refused) or ECDSA P-256
 /// with SHA-256 (DER or raw r‖s).

@@ -9,9 +9,11 @@
 //!
 //! When both are present they must agree. Whatever we find must pass the checksum.
 
+use der::Decode;
+use x509_cert::ext::pkix::SubjectDirectoryAttributes;
 use x509_parser::certificate::X509Certificate;
 
-use crate::der;
+use crate::cert;
 use crate::error::CardAuthError;
 
 pub const OID_SUBJECT_DIRECTORY_ATTRIBUTES: &str = "2.5.29.9";
@@ -57,24 +59,13 @@ fn from_directory_attributes(cert: &X509Certificate<'_>) -> Result<Option<String
         return Ok(None);
     };
     let malformed = || CardAuthError::BadCertificate("malformed subjectDirectoryAttributes".into());
-    let (outer, rest) = der::read_tlv(ext.value).ok_or_else(malformed)?;
-    if outer.tag != der::TAG_SEQUENCE || !rest.is_empty() {
-        return Err(malformed());
-    }
-    for attribute in der::read_all(outer.value).ok_or_else(malformed)? {
-        let parts = der::read_all(attribute.value).ok_or_else(malformed)?;
-        let [kind, values] = parts.as_slice() else {
-            return Err(malformed());
-        };
-        if kind.tag != der::TAG_OID || values.tag != der::TAG_SET {
-            return Err(malformed());
-        }
-        if der::oid_to_string(kind.value).as_deref() != Some(OID_UNIFORM_ORGANIZATION_ID) {
+    let attributes = SubjectDirectoryAttributes::from_der(ext.value).map_err(|_| malformed())?;
+    for attribute in attributes.0 {
+        if attribute.oid.to_string() != OID_UNIFORM_ORGANIZATION_ID {
             continue;
         }
-        let values = der::read_all(values.value).ok_or_else(malformed)?;
-        let value = values.first().ok_or_else(malformed)?;
-        let text = der::directory_string(value).ok_or_else(malformed)?;
+        let value = attribute.values.iter().next().ok_or_else(malformed)?;
+        let text = cert::directory_string(value.into()).ok_or_else(malformed)?;
         return Ok(Some(text.trim().to_owned()));
     }
     Ok(None)

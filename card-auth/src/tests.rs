@@ -413,6 +413,13 @@ fn error_codes_are_distinct() {
             subject: String::new(),
         },
         CardAuthError::BadTrustAnchor(String::new()),
+        CardAuthError::LeafIsCa,
+        CardAuthError::Revoked {
+            serial_hex: String::new(),
+            revoked_at: *NOW,
+            reason: None,
+        },
+        CardAuthError::RevocationUnknown(String::new()),
     ];
     let codes: std::collections::BTreeSet<_> = all.iter().map(CardAuthError::code).collect();
     assert_eq!(codes.len(), all.len());

@@ -4,7 +4,12 @@
 //! `00 01 FF…FF 00 DigestInfo`. PKCS#11 tokens (CKM_RSA_PKCS) take the DigestInfo and pad
 //! themselves, so [`digest_info`] is exposed separately.
 
+use const_oid::ObjectIdentifier;
+use const_oid::db::rfc5912::{ID_SHA_256, ID_SHA_384, ID_SHA_512};
+use der::asn1::{AnyRef, OctetString};
+use der::{Encode, Sequence};
 use sha2::{Digest, Sha256, Sha384, Sha512};
+use spki::AlgorithmIdentifierRef;
 
 /// Hashes we sign with. SHA-1 is deliberately absent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,33 +47,22 @@ impl HashAlg {
         }
     }
 
-    /// DER of `AlgorithmIdentifier.algorithm` content (the OID's value octets).
-    pub fn oid(self) -> &'static [u8] {
+    /// The hash's OBJECT IDENTIFIER (NIST, RFC 5754).
+    pub fn oid(self) -> ObjectIdentifier {
         match self {
-            Self::Sha256 => &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01],
-            Self::Sha384 => &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02],
-            Self::Sha512 => &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03],
+            Self::Sha256 => ID_SHA_256,
+            Self::Sha384 => ID_SHA_384,
+            Self::Sha512 => ID_SHA_512,
         }
     }
+}
 
-    /// The DER prefix of `DigestInfo ::= SEQUENCE { AlgorithmIdentifier, OCTET STRING }`
-    /// up to the digest (RFC 8017 §9.2 note 1).
-    fn digest_info_prefix(self) -> &'static [u8] {
-        match self {
-            Self::Sha256 => &[
-                0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
-                0x01, 0x05, 0x00, 0x04, 0x20,
-            ],
-            Self::Sha384 => &[
-                0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
-                0x02, 0x05, 0x00, 0x04, 0x30,
-            ],
-            Self::Sha512 => &[
-                0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
-                0x03, 0x05, 0x00, 0x04, 0x40,
-            ],
-        }
-    }
+/// `DigestInfo ::= SEQUENCE { digestAlgorithm AlgorithmIdentifier, digest OCTET STRING }`
+/// (RFC 8017 §9.2), with NULL parameters as note 1 there writes them.
+#[derive(Sequence)]
+struct DigestInfo<'a> {
+    algorithm: AlgorithmIdentifierRef<'a>,
+    digest: OctetString,
 }
 
 /// Wrong digest length for the hash, or a modulus too short for the block.
@@ -82,6 +76,8 @@ pub enum PaddingError {
     },
     #[error("a {modulus_len}-byte modulus is too short for this DigestInfo")]
     ModulusTooShort { modulus_len: usize },
+    #[error("DigestInfo: {0}")]
+    Encoding(String),
 }
 
 /// `DigestInfo` DER for `digest`.
@@ -93,7 +89,16 @@ pub fn digest_info(hash: HashAlg, digest: &[u8]) -> Result<Vec<u8>, PaddingError
             want: hash.output_len(),
         });
     }
-    Ok([hash.digest_info_prefix(), digest].concat())
+    let encoding = |e: der::Error| PaddingError::Encoding(e.to_string());
+    DigestInfo {
+        algorithm: AlgorithmIdentifierRef {
+            oid: hash.oid(),
+            parameters: Some(AnyRef::NULL),
+        },
+        digest: OctetString::new(digest).map_err(encoding)?,
+    }
+    .to_der()
+    .map_err(encoding)
 }
 
 /// EMSA-PKCS1-v1_5 encoding (RFC 8017 §9.2): `00 01 PS 00 DigestInfo`, `modulus_len` bytes,
@@ -137,9 +142,13 @@ mod tests {
         let ps_end = 256 - 19 - 32 - 1;
         assert!(block[2..ps_end].iter().all(|&b| b == 0xFF));
         assert_eq!(block[ps_end], 0x00);
+        // RFC 8017 §9.2 note 1: the DigestInfo prefix for SHA-256.
         assert_eq!(
             &block[ps_end + 1..ps_end + 20],
-            HashAlg::Sha256.digest_info_prefix()
+            &[
+                0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+                0x01, 0x05, 0x00, 0x04, 0x20
+            ]
         );
         assert_eq!(&block[256 - 32..], digest.as_slice());
     }

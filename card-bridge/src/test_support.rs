@@ -9,9 +9,17 @@ use card_auth::testing::TestPki;
 /// root and intermediate (the chain is still built up to the self-signed root).
 pub fn openssl_cms_verify(p7_der: &[u8], pki: &TestPki) -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();
+    let cas = dir.path().join("cas.pem");
+    std::fs::write(&cas, pki.root.pem() + &pki.intermediate.pem()).unwrap();
+    openssl_cms_verify_with(p7_der, &cas)
+}
+
+/// [`openssl_cms_verify`] against the CA certificates (PEM) in `ca_file`.
+pub fn openssl_cms_verify_with(p7_der: &[u8], ca_file: &std::path::Path) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
     let p = |name: &str| dir.path().join(name);
     std::fs::write(p("sig.p7"), p7_der).unwrap();
-    std::fs::write(p("cas.pem"), pki.root.pem() + &pki.intermediate.pem()).unwrap();
+    std::fs::copy(ca_file, p("cas.pem")).unwrap();
     let out = Command::new("openssl")
         .args([
             "cms", "-verify", "-inform", "DER", "-purpose", "any", "-binary",

@@ -13,13 +13,18 @@
 //! | stack | `PKI {"root":…,"intermediate":…,"tax_id":…,"pin":…}` | trusted root and intermediate PEM files for `auth.card_roots` |
 //! | test | `ORIGIN http://127.0.0.1:<port>` | the portal's origin, for `--allow-origin` |
 //! | stack | `READY <bridge url>` | bridge running, the trusted card inserted and visible |
-//! | test | `INSERT good\|untrusted\|expired` → stack `INSERTED <which> <bridge url>` | swap the card (new pcscd and bridge) |
+//! | test | `INSERT good\|untrusted\|expired\|revoked\|unknown` → stack `INSERTED <which> <bridge url>` | swap the card (new pcscd and bridge) |
 //! | test | `STOP-BRIDGE` → stack `STOPPED` | the bridge is no longer running |
 //! | test | `QUIT` or end of stdin | stop everything |
 //!
 //! `untrusted`: same tax ID, issued by a second test PKI whose CA names equal the trusted
 //! one's but whose keys differ (so only the signature check can tell). `expired`: from the
-//! trusted PKI, valid until yesterday.
+//! trusted PKI, valid until yesterday. `revoked`: from the trusted PKI, listed on its CRL.
+//! `unknown`: from the trusted PKI, but its CRL distribution point answers HTTP 503.
+//!
+//! The cards' CRL distribution point is a test HTTP server of this process (127.0.0.1,
+//! port 0) publishing the trusted issuing CA's current CRL, so the portal can run with its
+//! default `auth.card_revocation = "require"`.
 
 // Test harness: failing loudly is the point.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -29,7 +34,7 @@ mod common;
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
 
-use card_auth::testing::{CardSpec, TestFiles, TestPki};
+use card_auth::testing::{CardSpec, CrlRoute, CrlServer, RevocationReason, TestFiles, TestPki};
 use common::{Bridge, Emulator, PIN, Pcscd, TAX_ID};
 
 fn say(line: &str) {
@@ -47,19 +52,32 @@ fn card_stack_for_the_app_browser_test() {
     }
     let now = time::OffsetDateTime::now_utc();
     let label = "Portal E2E";
-    let pki = TestPki::new(label, now).unwrap();
-    let rogue = TestPki::new(label, now).unwrap();
+    let crls = CrlServer::start().unwrap();
+    let crl_url = crls.url("portal-e2e-issuing.crl");
+    let pki = TestPki::new_with_crl(label, now, &crl_url).unwrap();
+    let rogue = TestPki::new_with_crl(label, now, &crl_url).unwrap();
     let tmp = tempfile::tempdir().unwrap();
-    let write = |pki: &TestPki, spec: &CardSpec, name: &str| -> TestFiles {
+    let write = |pki: &TestPki, spec: &CardSpec, name: &str| {
         let card = pki.issue_card(spec).unwrap();
-        pki.write_files(&card, &tmp.path().join(name)).unwrap()
+        let files = pki.write_files(&card, &tmp.path().join(name)).unwrap();
+        (card, files)
     };
-    let good = write(&pki, &CardSpec::new(TAX_ID, now), "good");
-    let untrusted = write(&rogue, &CardSpec::new(TAX_ID, now), "untrusted");
+    let (_, good) = write(&pki, &CardSpec::new(TAX_ID, now), "good");
+    let (_, untrusted) = write(&rogue, &CardSpec::new(TAX_ID, now), "untrusted");
     let mut expired_spec = CardSpec::new(TAX_ID, now);
     expired_spec.not_before = now - time::Duration::days(400);
     expired_spec.not_after = now - time::Duration::days(1);
-    let expired = write(&pki, &expired_spec, "expired");
+    let (_, expired) = write(&pki, &expired_spec, "expired");
+    let (revoked_card, revoked) = write(&pki, &CardSpec::new(TAX_ID, now), "revoked");
+    let mut unknown_spec = CardSpec::new(TAX_ID, now);
+    unknown_spec.crl_urls = Some(vec![crls.url("down.crl")]);
+    let (_, unknown) = write(&pki, &unknown_spec, "unknown");
+    crls.set("down.crl", CrlRoute::Status(503));
+    crls.publish(
+        "portal-e2e-issuing.crl",
+        pki.current_crl(&[(&revoked_card, RevocationReason::KeyCompromise)], now)
+            .unwrap(),
+    );
     let path = |p: &PathBuf| p.display().to_string();
     say(&format!(
         "PKI {}",
@@ -88,10 +106,12 @@ fn card_stack_for_the_app_browser_test() {
                 bridge = Some(b);
             }
             "INSERT" => {
-                let files = match arg {
+                let files: &TestFiles = match arg {
                     "good" => &good,
                     "untrusted" => &untrusted,
                     "expired" => &expired,
+                    "revoked" => &revoked,
+                    "unknown" => &unknown,
                     other => panic!("unknown card {other:?}"),
                 };
                 // A fresh pcscd + bridge per card: swapping the emulator under one running
@@ -123,4 +143,5 @@ fn card_stack_for_the_app_browser_test() {
     drop(bridge);
     drop(emulator);
     drop(pcscd);
+    drop(crls);
 }

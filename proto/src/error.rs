@@ -53,6 +53,12 @@ labelled_enum!(
         RateLimited = "rate_limited",
             "嘗試次數過多，請稍後再試",
             "Too many attempts; please wait and try again";
+        CardRevoked = "card_revoked",
+            "此工商憑證已被廢止或暫禁，無法登入，請洽經濟部工商憑證管理中心",
+            "This business certificate has been revoked or suspended and cannot log in; contact the MOEA Certification Authority (MOEACA)";
+        CardRevocationUnknown = "card_revocation_unknown",
+            "無法確認工商憑證是否已被廢止，請稍後再試",
+            "The card certificate's revocation status could not be determined; try again later";
         Internal = "internal",
             "系統發生錯誤，請稍後再試；如持續發生，請將錯誤代碼提供給客服",
             "Something went wrong on the server; try again later, and quote the request id if it persists";
@@ -105,7 +111,7 @@ mod tests {
 
     #[test]
     fn every_error_code_has_zh_tw_and_english_text() {
-        assert_eq!(ErrorCode::ALL.len(), 15);
+        assert_eq!(ErrorCode::ALL.len(), 17);
         for c in ErrorCode::ALL {
             check_texts(c.code(), c.label(Lang::ZhTw), c.label(Lang::En));
         }

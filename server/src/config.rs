@@ -71,9 +71,38 @@ pub struct AuthSettings {
     /// Trusted roots (PEM or DER files) for IC-card login; empty turns card login off.
     pub card_roots: Vec<PathBuf>,
     pub card_intermediates: Vec<PathBuf>,
+    /// Revocation check of the card certificate at login (its CRL distribution point).
+    pub card_revocation: CardRevocation,
+    /// Time limit for fetching one CRL (connect and body).
+    pub card_crl_timeout_secs: u64,
+    /// Size limit of one CRL; a larger answer is not read.
+    pub card_crl_max_bytes: u64,
     /// Where users download prebuilt card-bridge binaries (`https://…`), linked from
     /// `/downloads/card-bridge`; unset, that page gives the build-from-source steps only.
     pub card_bridge_download_url: Option<String>,
+}
+
+/// `auth.card_revocation`: what a card login does about revocation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CardRevocation {
+    /// Refuse the login when no current CRL can be had (the production setting).
+    #[default]
+    Require,
+    /// Let it through with a warning in the log when the status cannot be determined.
+    Prefer,
+    /// Never check (test cards without a CRL distribution point).
+    Off,
+}
+
+impl From<CardRevocation> for card_auth::RevocationMode {
+    fn from(c: CardRevocation) -> Self {
+        match c {
+            CardRevocation::Require => Self::Require,
+            CardRevocation::Prefer => Self::Prefer,
+            CardRevocation::Off => Self::Off,
+        }
+    }
 }
 
 impl Default for Config {
@@ -120,6 +149,9 @@ impl Default for AuthSettings {
             failure_window_minutes: 15,
             card_roots: Vec::new(),
             card_intermediates: Vec::new(),
+            card_revocation: CardRevocation::Require,
+            card_crl_timeout_secs: 10,
+            card_crl_max_bytes: 32 * 1024 * 1024,
             card_bridge_download_url: None,
         }
     }
@@ -176,6 +208,11 @@ impl Config {
             return Err(ConfigError::Invalid(format!(
                 "auth.card_bridge_download_url must start with https:// or http://, got {u}"
             )));
+        }
+        if self.auth.card_crl_timeout_secs == 0 || self.auth.card_crl_max_bytes == 0 {
+            return Err(ConfigError::Invalid(
+                "auth.card_crl_timeout_secs and auth.card_crl_max_bytes must be positive".into(),
+            ));
         }
         if self.auth.idle_timeout_minutes <= 0 || self.auth.absolute_timeout_hours <= 0 {
             return Err(ConfigError::Invalid(
@@ -237,6 +274,26 @@ mod tests {
         assert_eq!(c.database_url(), "sqlite://data/portal.db?mode=rwc");
         assert!(!c.auth.dev_login);
         assert!(!c.https());
+        assert_eq!(c.auth.card_revocation, CardRevocation::Require);
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)]
+    fn card_revocation_modes_parse_and_junk_is_refused() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("portal.toml", "[auth]\ncard_revocation = \"prefer\"\n")?;
+            let c = Config::load(Some(Path::new("portal.toml"))).map_err(|e| e.to_string())?;
+            assert_eq!(c.auth.card_revocation, CardRevocation::Prefer);
+            jail.set_env("PORTAL_AUTH__CARD_REVOCATION", "off");
+            let c = Config::load(Some(Path::new("portal.toml"))).map_err(|e| e.to_string())?;
+            assert_eq!(c.auth.card_revocation, CardRevocation::Off);
+            jail.set_env("PORTAL_AUTH__CARD_REVOCATION", "sometimes");
+            assert!(Config::load(Some(Path::new("portal.toml"))).is_err());
+            Ok(())
+        });
+        let mut c = Config::default();
+        c.auth.card_crl_max_bytes = 0;
+        assert!(c.validate().is_err());
     }
 
     #[test]

@@ -28,6 +28,10 @@ pub enum ApiError {
     /// A refused reconciliation file: the report rides along in the error body.
     ImportRejected(Box<ImportReport>),
     RateLimited,
+    /// The card certificate is on its CA's CRL (revoked or suspended).
+    CardRevoked(String),
+    /// `auth.card_revocation = "require"` and the card's CRL could not be had or believed.
+    CardRevocationUnknown(String),
     Internal(String),
 }
 
@@ -35,7 +39,8 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthenticated(_) | ApiError::CardRevoked(_) => StatusCode::UNAUTHORIZED,
+            ApiError::CardRevocationUnknown(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Forbidden(_) | ApiError::Csrf(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::InvalidTransition(_)
@@ -70,6 +75,8 @@ impl ApiError {
                 ErrorCode::PaymentRejected
             }
             ApiError::RateLimited => ErrorCode::RateLimited,
+            ApiError::CardRevoked(_) => ErrorCode::CardRevoked,
+            ApiError::CardRevocationUnknown(_) => ErrorCode::CardRevocationUnknown,
             ApiError::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -85,7 +92,9 @@ impl ApiError {
             | ApiError::Conflict(m)
             | ApiError::BadCsr(m)
             | ApiError::BadCertificate(m)
-            | ApiError::PaymentRejected(m) => m.clone(),
+            | ApiError::PaymentRejected(m)
+            | ApiError::CardRevoked(m)
+            | ApiError::CardRevocationUnknown(m) => m.clone(),
             ApiError::IdempotencyKeyReused => {
                 "this Idempotency-Key already made an application from a different form; \
                  see your applications before applying again"
@@ -227,6 +236,12 @@ mod tests {
                 ErrorCode::PaymentRejected,
             ),
             (ApiError::RateLimited, 429, ErrorCode::RateLimited),
+            (ApiError::CardRevoked("x".into()), 401, ErrorCode::CardRevoked),
+            (
+                ApiError::CardRevocationUnknown("x".into()),
+                503,
+                ErrorCode::CardRevocationUnknown,
+            ),
             (
                 ApiError::Internal("secret detail".into()),
                 500,
@@ -262,6 +277,8 @@ mod tests {
                 ErrorCode::BadCertificate => ApiError::BadCertificate(String::new()),
                 ErrorCode::PaymentRejected => ApiError::PaymentRejected(String::new()),
                 ErrorCode::RateLimited => ApiError::RateLimited,
+                ErrorCode::CardRevoked => ApiError::CardRevoked(String::new()),
+                ErrorCode::CardRevocationUnknown => ApiError::CardRevocationUnknown(String::new()),
                 ErrorCode::Internal => ApiError::Internal(String::new()),
             }
         };

@@ -92,9 +92,7 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> Result<Built, Start
     config.validate()?;
     let db = open_db(&config).await?;
     let ca = ca_setup::load_or_create(&config, clock.now())?;
-    let card_trust =
-        auth::card::load_trust(&config.auth.card_roots, &config.auth.card_intermediates)
-            .map_err(StartError::CardTrust)?;
+    let card_trust = auth::card::load_trust(&config.auth).map_err(StartError::CardTrust)?;
     let worker = if config.mail_worker {
         Some(mailer::Worker::new(
             db.pool.clone(),

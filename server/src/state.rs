@@ -17,8 +17,8 @@ pub struct App {
     pub limiter: LoginLimiter,
     /// Wakes the mail worker after a commit that queued mail.
     pub mail_wake: Arc<Notify>,
-    /// Roots for IC-card login; `None` turns card login off.
-    pub card_trust: Option<card_auth::TrustStore>,
+    /// Roots, revocation mode and CRL source for IC-card login; `None` turns card login off.
+    pub card_trust: Option<crate::auth::card::CardTrust>,
 }
 
 pub type AppState = Arc<App>;

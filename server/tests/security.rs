@@ -539,9 +539,12 @@ async fn first_start_creates_the_ca_and_reuses_it() {
 }
 
 async fn card_login(b: Backend) {
-    use card_auth::testing::{CardSpec, TestHash, TestPki};
+    use card_auth::testing::{CardSpec, CrlServer, TestHash, TestPki};
     let now = time::OffsetDateTime::now_utc();
-    let pki = TestPki::new("Portal Test GRCA", now).unwrap();
+    // The card's CRL distribution point answers (auth.card_revocation is "require").
+    let crls = CrlServer::start().unwrap();
+    let pki = TestPki::new_with_crl("Portal Test GRCA", now, &crls.url("grca.crl")).unwrap();
+    crls.publish("grca.crl", pki.current_crl(&[], now).unwrap());
     let card = pki.issue_card(&CardSpec::new("04595257", now)).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("root.pem");

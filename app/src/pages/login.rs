@@ -3,9 +3,9 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use proto::Role;
 use proto::api::{CardLoginRequest, DevLoginRequest, OperatorLoginRequest};
 use proto::validate::{self, Errors, FieldCode};
+use proto::{ErrorCode, Lang, Role};
 
 use crate::api::{self, ApiError};
 use crate::card::{CardError, Popup};
@@ -193,7 +193,18 @@ fn card_message(e: &CardError) -> CardNotice {
 
 /// The portal refused the card (untrusted issuer, expired, no tax ID, ...): say that it is
 /// the certificate, with the server's reason, rather than the generic "wrong credentials".
+/// A revoked card and an unknown revocation status have their own words (`api.rs`).
 fn card_refused(e: &ApiError) -> Option<CardNotice> {
+    if matches!(
+        e.code(),
+        Some(ErrorCode::CardRevoked | ErrorCode::CardRevocationUnknown)
+    ) {
+        return Some(CardNotice {
+            zh: e.message(Lang::ZhTw).to_owned(),
+            en: e.message(Lang::En).to_owned(),
+            download: false,
+        });
+    }
     let ApiError::Http {
         status: 401, info, ..
     } = e

@@ -1,4 +1,10 @@
 //! BER-TLV as PIV uses it: multi-byte tags (`5F C1 05`), lengths up to `82 xx xx`.
+//!
+//! Own code, not the `der` crate, on purpose: these are ISO 7816-4 / SP 800-73 data objects
+//! inside APDUs, not DER-encoded ASN.1. Cards answer with BER (non-minimal lengths such as
+//! `82 00 10` occur) and PIV puts proprietary tags in data objects, which a DER decoder
+//! must refuse; the certificate inside (tag `70`) is handed on as bytes and read with
+//! `x509-parser`/`card-auth`.
 
 use super::CardError;
 

@@ -4,7 +4,6 @@
 
 pub mod cms;
 pub mod codes;
-pub mod der;
 pub mod package;
 
 mod info;

@@ -2,7 +2,6 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use card_auth::CertificateInfo;
 use serde::Serialize;
 
 use super::codes::{self, HipkiError};
@@ -87,7 +86,10 @@ fn sign(
                 None
             };
             signed_attrs =
-                cms::signed_attributes(p.hash, &p.tbs, now, p.nonce.as_deref(), serial.as_deref());
+                cms::signed_attributes(p.hash, &p.tbs, now, p.nonce.as_deref(), serial.as_deref())
+                    .map_err(|e| {
+                        HipkiError::new(codes::SIGNATURE_DER, format!("signed attributes: {e}"))
+                    })?;
             &signed_attrs
         }
     };
@@ -100,19 +102,14 @@ fn sign(
     })?;
     let signature = match p.signature_type {
         SignatureType::Pkcs1 => signed.signature,
-        SignatureType::Pkcs7 => {
-            let info = CertificateInfo::from_der(&signed.certificate).map_err(|e| {
-                HipkiError::new(codes::SIGNATURE_DER, format!("signer certificate: {e}"))
-            })?;
-            cms::signed_data(
-                p.hash,
-                &p.tbs,
-                to_sign,
-                &signed.signature,
-                &signed.certificate,
-                &info,
-            )
-        }
+        SignatureType::Pkcs7 => cms::signed_data(
+            p.hash,
+            &p.tbs,
+            to_sign,
+            &signed.signature,
+            &signed.certificate,
+        )
+        .map_err(|e| HipkiError::new(codes::SIGNATURE_DER, format!("PKCS#7: {e}")))?,
     };
     Ok(SignResponse {
         func: "sign",

@@ -1,12 +1,22 @@
 //! IC-card login: a single-use challenge the card signs, verified by `card-auth` against the
-//! configured roots; the company's tax ID comes from the card certificate.
+//! configured roots and the card's CRL (`auth.card_revocation`); the company's tax ID comes
+//! from the card certificate.
 
 use proto::api::{CardChallenge, CardLoginRequest};
 use time::{Duration, OffsetDateTime};
 
+use super::card_revocation::HttpCrlSource;
 use super::sessions::random_token;
+use crate::config::{AuthSettings, CardRevocation};
 use crate::db::{Db, card_challenges};
 use crate::domain::rfc3339;
+
+/// Everything a card login is checked against: roots, revocation mode, the CRL source.
+pub struct CardTrust {
+    pub trust: card_auth::TrustStore,
+    pub revocation: CardRevocation,
+    pub crls: HttpCrlSource,
+}
 
 /// How long the user has to insert the card and type the PIN.
 const CHALLENGE_MINUTES: i64 = 5;
@@ -40,10 +50,11 @@ pub async fn challenge(db: &Db, now: OffsetDateTime) -> Result<CardChallenge, Ca
     })
 }
 
-/// Consume the challenge (once, before it expires) and verify the card's answer.
+/// Consume the challenge (once, before it expires) and verify the card's answer, its
+/// revocation included.
 pub async fn verify(
     db: &Db,
-    trust: &card_auth::TrustStore,
+    card: &CardTrust,
     req: &CardLoginRequest,
     now: OffsetDateTime,
 ) -> Result<card_auth::CardIdentity, CardLoginError> {
@@ -55,27 +66,37 @@ pub async fn verify(
     .await?
     .ok_or(CardLoginError::Challenge)?;
     let cert = card_auth::decode_base64_certificate(&req.certificate_b64)?;
-    let identity = card_auth::verify_login(
+    let verified = card_auth::verify_login_with_revocation(
         &card_auth::LoginAttempt {
             tbs: tbs.as_bytes(),
             signature_b64: &req.signature_b64,
             certificate_der: &cert,
             intermediates_der: &[],
         },
-        trust,
+        &card.trust,
         now,
-    )?;
-    Ok(identity)
+        card.revocation.into(),
+        &card.crls,
+    )
+    .await?;
+    if let card_auth::RevocationStatus::Unknown { why } = &verified.revocation {
+        tracing::warn!(
+            tax_id = %verified.identity.tax_id,
+            serial = %verified.identity.cert_serial_hex,
+            %why,
+            "card revocation status unknown; login let through (auth.card_revocation = \"prefer\")"
+        );
+    }
+    Ok(verified.identity)
 }
 
-/// Roots and intermediates from the configured files.
-pub fn load_trust(
-    roots: &[std::path::PathBuf],
-    intermediates: &[std::path::PathBuf],
-) -> Result<Option<card_auth::TrustStore>, String> {
-    if roots.is_empty() {
+/// Roots and intermediates from the configured files, and the CRL source; `None` when no
+/// root is configured (card login off).
+pub fn load_trust(auth: &AuthSettings) -> Result<Option<CardTrust>, String> {
+    if auth.card_roots.is_empty() {
         return Ok(None);
     }
+    let (roots, intermediates) = (&auth.card_roots, &auth.card_intermediates);
     let mut store = card_auth::TrustStore::new();
     for p in roots {
         let bytes = std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?;
@@ -89,5 +110,18 @@ pub fn load_trust(
             .add_intermediates(&bytes)
             .map_err(|e| format!("{}: {e}", p.display()))?;
     }
-    Ok(Some(store))
+    if auth.card_revocation == CardRevocation::Off {
+        tracing::warn!(
+            "card certificates are not checked for revocation (auth.card_revocation = \"off\"); \
+             never in production"
+        );
+    }
+    Ok(Some(CardTrust {
+        trust: store,
+        revocation: auth.card_revocation,
+        crls: HttpCrlSource::new(
+            std::time::Duration::from_secs(auth.card_crl_timeout_secs),
+            auth.card_crl_max_bytes,
+        )?,
+    }))
 }

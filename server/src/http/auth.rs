@@ -166,6 +166,16 @@ pub async fn card_login(
     let identity = match card::verify(&state.svc.db, trust, &req, now).await {
         Ok(id) => id,
         Err(card::CardLoginError::Db(e)) => return Err(e.into()),
+        // Not the user's doing: no failure counted.
+        Err(card::CardLoginError::Refused(e @ card_auth::CardAuthError::RevocationUnknown(_))) => {
+            tracing::warn!(%ip, error = %e, "card login refused: revocation status unknown");
+            return Err(ApiError::CardRevocationUnknown(e.to_string()));
+        }
+        Err(card::CardLoginError::Refused(e @ card_auth::CardAuthError::Revoked { .. })) => {
+            state.limiter.failed(&ip, None, now.unix_timestamp());
+            tracing::info!(%ip, error = %e, "card login refused: revoked card");
+            return Err(ApiError::CardRevoked(e.to_string()));
+        }
         Err(e) => {
             state.limiter.failed(&ip, None, now.unix_timestamp());
             tracing::info!(%ip, error = %e, "card login refused");

@@ -192,8 +192,16 @@ test('a card from the trusted root logs in as the company on its certificate', {
   await context.close();
 });
 
-test('cards from an untrusted root or expired are refused in the page', { skip: SKIP }, async () => {
-  for (const [card, why] of [['untrusted', /not trusted/], ['expired', /expired/]]) {
+test('cards from an untrusted root, expired, revoked or of unknown status are refused in the page', { skip: SKIP }, async () => {
+  const refusals = [
+    ['untrusted', /本系統不接受此 IC 卡的憑證/, /not trusted/],
+    ['expired', /本系統不接受此 IC 卡的憑證/, /expired/],
+    // On the CRL at the card's distribution point (auth.card_revocation is "require").
+    ['revoked', /此工商憑證已被廢止或暫禁/, /請洽經濟部工商憑證管理中心/],
+    // Its distribution point answers 503: the status cannot be determined.
+    ['unknown', /無法確認工商憑證是否已被廢止，請稍後再試/, /稍後再試/],
+  ];
+  for (const [card, says, why] of refusals) {
     stack.send(`INSERT ${card}`);
     const [inserted, url] = (await stack.expect('INSERTED')).split(' ');
     assert.equal(inserted, card);
@@ -202,7 +210,7 @@ test('cards from an untrusted root or expired are refused in the page', { skip: 
     await cardLogin(page, pki.pin);
     await page.waitForSelector(ERROR, { timeout: 60_000 });
     const text = await page.textContent(ERROR);
-    assert.match(text, /本系統不接受此 IC 卡的憑證/, card);
+    assert.match(text, says, card);
     assert.match(text, why, card);
     assert.equal((await apiSession(page)).status, 401, card);
     assert.equal(await page.locator('#card-bridge-download').count(), 0, card);

@@ -20,10 +20,12 @@ use std::path::{Path, PathBuf};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use p256::ecdsa::signature::Signer;
+pub use rcgen::RevocationReason;
 use rcgen::{
-    BasicConstraints, CertificateParams, CustomExtension, DistinguishedName, DnType, DnValue, IsCa,
-    Issuer, KeyIdMethod, KeyUsagePurpose, PublicKeyData, SerialNumber, SignatureAlgorithm,
-    SigningKey,
+    BasicConstraints, CertificateParams, CertificateRevocationListParams, CrlDistributionPoint,
+    CrlIssuingDistributionPoint, CrlScope, CustomExtension, DistinguishedName, DnType, DnValue,
+    IsCa, Issuer, KeyIdMethod, KeyUsagePurpose, PublicKeyData, RevokedCertParams, SerialNumber,
+    SignatureAlgorithm, SigningKey,
 };
 use rsa::Pkcs1v15Sign;
 use rsa::PrivateKey as RsaPrivateKey;
@@ -34,6 +36,9 @@ use sha2::{Digest, Sha256, Sha384, Sha512};
 use time::{Duration, OffsetDateTime};
 
 use crate::trust::TrustStore;
+
+mod crl_server;
+pub use crl_server::{CrlRoute, CrlServer, unreachable_url};
 
 /// Anything that went wrong building the test PKI.
 #[derive(Debug, thiserror::Error)]
@@ -129,6 +134,9 @@ impl TestCa {
 pub struct TestPki {
     pub root: TestCa,
     pub intermediate: TestCa,
+    /// CRL distribution point written into the cards the intermediate issues (see
+    /// [`TestPki::new_with_crl`]); cards from [`TestPki::new`] carry none.
+    pub crl_url: Option<String>,
 }
 
 impl TestPki {
@@ -136,6 +144,18 @@ impl TestPki {
     /// with the same label have identical names but different keys.
     pub fn new(label: &str, now: OffsetDateTime) -> Result<Self, TestPkiError> {
         Self::build(label, now, true)
+    }
+
+    /// Like [`TestPki::new`], and the cards carry a cRLDistributionPoints extension with
+    /// `crl_url` (e.g. [`CrlServer::url`]); publish [`TestPki::crl`] there.
+    pub fn new_with_crl(
+        label: &str,
+        now: OffsetDateTime,
+        crl_url: &str,
+    ) -> Result<Self, TestPkiError> {
+        let mut pki = Self::build(label, now, true)?;
+        pki.crl_url = Some(crl_url.to_owned());
+        Ok(pki)
     }
 
     /// Like [`TestPki::new`], but the intermediate lacks basicConstraints cA (a broken
@@ -195,7 +215,11 @@ impl TestPki {
             params: int_params,
             signer: int_signer,
         };
-        Ok(Self { root, intermediate })
+        Ok(Self {
+            root,
+            intermediate,
+            crl_url: None,
+        })
     }
 
     /// Trusts the root only (the intermediate must come with the login).
@@ -224,7 +248,8 @@ impl TestPki {
         let mut params = CertificateParams::default();
         params.not_before = spec.not_before;
         params.not_after = spec.not_after;
-        params.serial_number = Some(random_serial()?);
+        let serial = random_serial()?;
+        params.serial_number = Some(serial.clone());
         let mut dn = DistinguishedName::new();
         dn.push(DnType::CountryName, printable("TW")?);
         dn.push(
@@ -246,19 +271,30 @@ impl TestPki {
             );
         }
         params.distinguished_name = dn;
-        params.is_ca = IsCa::ExplicitNoCa;
-        if spec.digital_signature {
-            params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        params.is_ca = if spec.is_ca {
+            IsCa::Ca(BasicConstraints::Unconstrained)
         } else {
-            params.key_usages = vec![KeyUsagePurpose::KeyEncipherment];
-        }
+            IsCa::ExplicitNoCa
+        };
+        params.key_usages = match (spec.key_usage_extension, spec.digital_signature) {
+            (false, _) => Vec::new(),
+            (true, true) => vec![KeyUsagePurpose::DigitalSignature],
+            (true, false) => vec![KeyUsagePurpose::KeyEncipherment],
+        };
         params.use_authority_key_identifier_extension = true;
+        let crl_urls = spec
+            .crl_urls
+            .clone()
+            .unwrap_or_else(|| self.crl_url.iter().cloned().collect());
+        if !crl_urls.is_empty() {
+            params.crl_distribution_points = vec![CrlDistributionPoint { uris: crl_urls }];
+        }
         if spec.tax_id_in_directory {
             params
                 .custom_extensions
                 .push(CustomExtension::from_oid_content(
                     &[2, 5, 29, 9],
-                    subject_directory_attributes(&spec.tax_id),
+                    subject_directory_attributes(&spec.tax_id)?,
                 ));
         }
         let (key, der) = match spec.key {
@@ -289,7 +325,62 @@ impl TestPki {
             cert_der: der,
             key,
             tax_id: spec.tax_id.clone(),
+            serial: serial.to_bytes(),
         })
+    }
+
+    /// A CRL of the intermediate (the cards' issuer) listing `revoked`, valid from
+    /// `this_update` to `next_update` (a `next_update` in the past makes a stale one).
+    pub fn crl(
+        &self,
+        revoked: &[(&TestCard, RevocationReason)],
+        this_update: OffsetDateTime,
+        next_update: OffsetDateTime,
+    ) -> Result<Vec<u8>, TestPkiError> {
+        self.crl_from(&self.intermediate, revoked, this_update, next_update, None)
+    }
+
+    /// A CRL of the intermediate, current at `now` (this update an hour ago, next in a day).
+    pub fn current_crl(
+        &self,
+        revoked: &[(&TestCard, RevocationReason)],
+        now: OffsetDateTime,
+    ) -> Result<Vec<u8>, TestPkiError> {
+        self.crl(revoked, now - Duration::hours(1), now + Duration::days(1))
+    }
+
+    /// A CRL signed by `ca` (e.g. the root, to test a CRL from the wrong issuer), with an
+    /// issuingDistributionPoint naming `scope_urls` if given.
+    pub fn crl_from(
+        &self,
+        ca: &TestCa,
+        revoked: &[(&TestCard, RevocationReason)],
+        this_update: OffsetDateTime,
+        next_update: OffsetDateTime,
+        scope_urls: Option<&[String]>,
+    ) -> Result<Vec<u8>, TestPkiError> {
+        let params = CertificateRevocationListParams {
+            this_update,
+            next_update,
+            crl_number: random_serial()?,
+            issuing_distribution_point: scope_urls.map(|uris| CrlIssuingDistributionPoint {
+                distribution_point: CrlDistributionPoint {
+                    uris: uris.to_vec(),
+                },
+                scope: Some(CrlScope::UserCertsOnly),
+            }),
+            revoked_certs: revoked
+                .iter()
+                .map(|(card, reason)| RevokedCertParams {
+                    serial_number: SerialNumber::from_slice(&card.serial),
+                    revocation_time: this_update,
+                    reason_code: Some(*reason),
+                    invalidity_date: None,
+                })
+                .collect(),
+            key_identifier_method: KeyIdMethod::PreSpecified(key_id(&ca.signer.pkcs1_public)),
+        };
+        Ok(params.signed_by(&ca.issuer()).map_err(err)?.der().to_vec())
     }
 
     /// Writes `root.pem`, `intermediate.pem`, `card-cert.pem`, `card-key.pem` (PKCS#8,
@@ -336,6 +427,13 @@ pub struct CardSpec {
     pub not_after: OffsetDateTime,
     /// keyUsage digitalSignature (else keyEncipherment only).
     pub digital_signature: bool,
+    /// Whether the keyUsage extension is there at all.
+    pub key_usage_extension: bool,
+    /// basicConstraints cA=TRUE (a CA certificate used as a card: must be refused).
+    pub is_ca: bool,
+    /// cRLDistributionPoints URIs; `None` takes the PKI's [`TestPki::crl_url`], an empty
+    /// list leaves the extension out.
+    pub crl_urls: Option<Vec<String>>,
     pub key: TestKeyKind,
 }
 
@@ -352,6 +450,9 @@ impl CardSpec {
             not_before: now - Duration::days(1),
             not_after: now + Duration::days(365),
             digital_signature: true,
+            key_usage_extension: true,
+            is_ca: false,
+            crl_urls: None,
             key: TestKeyKind::Rsa2048,
         }
     }
@@ -366,6 +467,8 @@ enum CardKey {
 pub struct TestCard {
     pub cert_der: Vec<u8>,
     pub tax_id: String,
+    /// The certificate's serial, big-endian as encoded.
+    pub serial: Vec<u8>,
     key: CardKey,
 }
 
@@ -469,34 +572,52 @@ fn random_p256() -> Result<p256::ecdsa::SigningKey, TestPkiError> {
 }
 
 /// `SEQUENCE { SEQUENCE { OID 2.16.886.1.100.2.101, SET { PrintableString tax_id } } }`.
-fn subject_directory_attributes(tax_id: &str) -> Vec<u8> {
-    const OID_UNIFORM_ORGANIZATION_ID: [u8; 7] = [0x60, 0x86, 0x76, 0x01, 0x64, 0x02, 0x65];
-    let value = tlv(0x13, tax_id.as_bytes());
-    let attribute = [tlv(0x06, &OID_UNIFORM_ORGANIZATION_ID), tlv(0x31, &value)].concat();
-    tlv(0x30, &tlv(0x30, &attribute))
-}
-
-fn tlv(tag: u8, value: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    let len = value.len();
-    if len < 0x80 {
-        out.push(len as u8);
-    } else if len < 0x100 {
-        out.extend([0x81, len as u8]);
-    } else {
-        out.extend([0x82, (len >> 8) as u8, len as u8]);
-    }
-    out.extend_from_slice(value);
-    out
+fn subject_directory_attributes(tax_id: &str) -> Result<Vec<u8>, TestPkiError> {
+    use der::Encode;
+    use der::asn1::{Any, ObjectIdentifier, PrintableString, SetOfVec};
+    use x509_cert::attr::Attribute;
+    use x509_cert::ext::pkix::SubjectDirectoryAttributes;
+    const UNIFORM_ORGANIZATION_ID: ObjectIdentifier =
+        ObjectIdentifier::new_unwrap("2.16.886.1.100.2.101");
+    let value = Any::encode_from(&PrintableString::new(tax_id).map_err(err)?).map_err(err)?;
+    let attribute = Attribute {
+        oid: UNIFORM_ORGANIZATION_ID,
+        values: SetOfVec::try_from(vec![value]).map_err(err)?,
+    };
+    SubjectDirectoryAttributes(vec![attribute])
+        .to_der()
+        .map_err(err)
 }
 
 fn pem(label: &str, der: &[u8]) -> String {
-    let b64 = STANDARD.encode(der);
-    let mut out = format!("-----BEGIN {label}-----\n");
-    for line in b64.as_bytes().chunks(64) {
-        out.push_str(&String::from_utf8_lossy(line));
-        out.push('\n');
+    // Only a length overflow could fail, impossible for certificates and keys.
+    pem_rfc7468::encode_string(label, pem_rfc7468::LineEnding::LF, der).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    /// The bytes the hand-written TLV encoder this module had produced for this tax ID.
+    #[test]
+    fn subject_directory_attributes_bytes_are_unchanged() {
+        let expected = [
+            0x30, 0x17, 0x30, 0x15, 0x06, 0x07, 0x60, 0x86, 0x76, 0x01, 0x64, 0x02, 0x65, 0x31,
+            0x0A, 0x13, 0x08, b'0', b'4', b'5', b'9', b'5', b'2', b'5', b'7',
+        ];
+        assert_eq!(
+            super::subject_directory_attributes("04595257").unwrap(),
+            expected
+        );
     }
-    out.push_str(&format!("-----END {label}-----\n"));
-    out
+
+    #[test]
+    fn pem_is_64_column_lf() {
+        let pem = super::pem("CERTIFICATE", &[0u8; 96]);
+        assert_eq!(
+            pem,
+            "-----BEGIN CERTIFICATE-----\n\
+             AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n\
+             AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n\
+             -----END CERTIFICATE-----\n"
+        );
+    }
 }
