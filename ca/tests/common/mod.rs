@@ -5,6 +5,7 @@
 
 pub mod der;
 pub mod rsa_raw;
+pub mod softhsm;
 pub mod tools;
 
 use std::sync::OnceLock;
