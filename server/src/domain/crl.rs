@@ -37,10 +37,11 @@ pub async fn regenerate(
         entries.push(ca::RevokedEntry {
             serial,
             revoked_at: from_unix(at)?,
-            kind: if status == "revoked" {
-                ca::RevocationKind::Revoked
+            // Revocations carry no reason yet (written without a reasonCode).
+            reason: if status == "revoked" {
+                ca::RevocationReason::Unspecified
             } else {
-                ca::RevocationKind::Hold
+                ca::RevocationReason::CertificateHold
             },
         });
     }
