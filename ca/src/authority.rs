@@ -248,7 +248,10 @@ fn load_der(cert_der: Vec<u8>, key: CaKey, chain: Vec<Vec<u8>>) -> Result<Ca, Ca
                 cert.subject()
             )
         } else {
-            format!("CA chain: the last certificate ({}) is not a self-signed root", below.subject())
+            format!(
+                "CA chain: the last certificate ({}) is not a self-signed root",
+                below.subject()
+            )
         }));
     }
     // Keep the CA's own identifier (it may use another method than ours) so that AKI in
@@ -305,10 +308,11 @@ fn probe(ca: &Ca, not_before: OffsetDateTime) -> Result<(), CaError> {
     }
     let alg = spki::classify_signature(&cert.signature_algorithm)
         .map_err(|e| CaError::Load(format!("key check: {e}")))?;
-    if !ca
-        .public_key
-        .verify(alg, cert.tbs_certificate.as_ref(), &cert.signature_value.data)
-    {
+    if !ca.public_key.verify(
+        alg,
+        cert.tbs_certificate.as_ref(),
+        &cert.signature_value.data,
+    ) {
         return Err(CaError::KeyMismatch);
     }
     Ok(())

@@ -86,7 +86,10 @@ mod tests {
                 matches!(crl_distribution_point(bad), Err(CaError::Build(_))),
                 "{bad:?} accepted"
             );
-            assert!(authority_info_access(bad, None).is_err(), "{bad:?} accepted");
+            assert!(
+                authority_info_access(bad, None).is_err(),
+                "{bad:?} accepted"
+            );
         }
     }
 

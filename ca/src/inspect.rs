@@ -68,8 +68,7 @@ fn check_outer_der(cert_der: &[u8]) -> Result<(), CaError> {
     let (alg, alg_any) = element(&mut body).map_err(bad)?;
     let (_, sig) = element(&mut body).map_err(bad)?;
     body.finish().map_err(bad)?;
-    if tbs.tag() != Tag::Sequence || alg_any.tag() != Tag::Sequence || sig.tag() != Tag::BitString
-    {
+    if tbs.tag() != Tag::Sequence || alg_any.tag() != Tag::Sequence || sig.tag() != Tag::BitString {
         return Err(refused());
     }
     // Inside the TBS: [0] version (optional), serialNumber, then the signature algorithm.

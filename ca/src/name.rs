@@ -20,7 +20,12 @@ pub(crate) fn ca_name(s: &CaSubject) -> Result<DistinguishedName, CaError> {
     let mut dn = DistinguishedName::new();
     country(&mut dn, &s.country)?;
     if !s.organization.is_empty() {
-        utf8(&mut dn, oid::ORGANIZATION, "CA organization", &s.organization)?;
+        utf8(
+            &mut dn,
+            oid::ORGANIZATION,
+            "CA organization",
+            &s.organization,
+        )?;
     }
     utf8(&mut dn, oid::COMMON_NAME, "CA common name", &s.common_name)?;
     Ok(dn)
@@ -90,8 +95,16 @@ pub(crate) fn issuer_name(name: &X509Name<'_>) -> Result<DistinguishedName, CaEr
         let (Some(attr), None) = (attrs.next(), attrs.next()) else {
             return Err(unsupported("a multi-valued RDN"));
         };
-        let value = attr.as_str().map_err(|_| unsupported("a non-string value"))?;
-        let ty = DnType::from_oid(&attr.attr_type().iter().ok_or_else(|| unsupported("OID"))?.collect::<Vec<u64>>());
+        let value = attr
+            .as_str()
+            .map_err(|_| unsupported("a non-string value"))?;
+        let ty = DnType::from_oid(
+            &attr
+                .attr_type()
+                .iter()
+                .ok_or_else(|| unsupported("OID"))?
+                .collect::<Vec<u64>>(),
+        );
         if dn.get(&ty).is_some() {
             return Err(unsupported("a repeated attribute"));
         }
@@ -100,10 +113,14 @@ pub(crate) fn issuer_name(name: &X509Name<'_>) -> Result<DistinguishedName, CaEr
                 PrintableString::try_from(value).map_err(|_| unsupported("PrintableString"))?,
             ),
             Tag::Utf8String => DnValue::Utf8String(value.to_owned()),
-            Tag::Ia5String => DnValue::Ia5String(
-                value.try_into().map_err(|_| unsupported("IA5String"))?,
-            ),
-            _ => return Err(unsupported("a string type other than Printable, UTF8 or IA5")),
+            Tag::Ia5String => {
+                DnValue::Ia5String(value.try_into().map_err(|_| unsupported("IA5String"))?)
+            }
+            _ => {
+                return Err(unsupported(
+                    "a string type other than Printable, UTF8 or IA5",
+                ));
+            }
         };
         dn.push(ty, value);
     }

@@ -23,7 +23,10 @@ pub(crate) struct PublicKey {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum KeyKind {
     /// Modulus and exponent magnitudes, no leading zeros.
-    Rsa { n: Vec<u8>, e: Vec<u8> },
+    Rsa {
+        n: Vec<u8>,
+        e: Vec<u8>,
+    },
     EcP256,
 }
 

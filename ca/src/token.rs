@@ -172,9 +172,8 @@ fn module(path: &Path) -> Result<Pkcs11, CaError> {
     if let Some(m) = modules.get(path) {
         return Ok(m.clone());
     }
-    let m = Pkcs11::new(path).map_err(|e| {
-        CaError::Token(format!("loading the module {}: {e}", path.display()))
-    })?;
+    let m = Pkcs11::new(path)
+        .map_err(|e| CaError::Token(format!("loading the module {}: {e}", path.display())))?;
     match m.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK)) {
         Ok(()) | Err(CkError::Pkcs11(RvError::CryptokiAlreadyInitialized, _)) => {}
         Err(e) => return Err(CaError::Token(format!("C_Initialize: {e}"))),
@@ -185,10 +184,7 @@ fn module(path: &Path) -> Result<Pkcs11, CaError> {
 
 fn find_slot(pkcs11: &Pkcs11, uri: &Pkcs11Uri) -> Result<Slot, CaError> {
     let mut found = Vec::new();
-    for slot in pkcs11
-        .get_slots_with_token()
-        .map_err(ck("listing slots"))?
-    {
+    for slot in pkcs11.get_slots_with_token().map_err(ck("listing slots"))? {
         let info = pkcs11.get_token_info(slot).map_err(ck("token info"))?;
         let matches = |want: &Option<String>, have: &str| {
             want.as_deref().is_none_or(|w| w == have.trim_end())
@@ -269,7 +265,11 @@ impl TokenKey {
         }
     }
 
-    fn with_key(spec: &TokenSpec, session: Session, key: ObjectHandle) -> Result<TokenKey, CaError> {
+    fn with_key(
+        spec: &TokenSpec,
+        session: Session,
+        key: ObjectHandle,
+    ) -> Result<TokenKey, CaError> {
         let (ec, public) = read_public(&session, &spec.uri, key)?;
         Ok(TokenKey {
             session: Mutex::new(session),
@@ -422,9 +422,7 @@ fn read_public(
         Some(Attribute::KeyType(t)) if *t == KeyType::RSA => false,
         Some(Attribute::KeyType(t)) if *t == KeyType::EC => true,
         _ => {
-            return Err(CaError::Token(
-                "the token key is neither RSA nor EC".into(),
-            ));
+            return Err(CaError::Token("the token key is neither RSA nor EC".into()));
         }
     };
     let publics = session
@@ -491,7 +489,9 @@ mod tests {
         assert_eq!(u.token.as_deref(), Some("Portal CA"));
         assert_eq!(u.object.as_deref(), Some("issuing-2026"));
         assert_eq!(u.id, None);
-        let u: Pkcs11Uri = "pkcs11:serial=abc;id=%01%02?pin-source=file:/x".parse().unwrap();
+        let u: Pkcs11Uri = "pkcs11:serial=abc;id=%01%02?pin-source=file:/x"
+            .parse()
+            .unwrap();
         assert_eq!(u.id, Some(vec![1, 2]));
         assert_eq!(u.serial.as_deref(), Some("abc"));
         for bad in [

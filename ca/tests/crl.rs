@@ -123,14 +123,21 @@ fn revoked_and_held_entries_carry_their_reasons() {
 
 #[test]
 fn hold_only_and_revoked_only_crls_lint_clean() {
-    for kind in [RevocationReason::CertificateHold, RevocationReason::Unspecified] {
+    for kind in [
+        RevocationReason::CertificateHold,
+        RevocationReason::Unspecified,
+    ] {
         let entries: Vec<RevokedEntry> = (0..5).map(|i| entry(kind, i)).collect();
         let crl = test_ca().crl(&profile(), 9, NOW, &entries).unwrap();
         let text = openssl_check(&crl);
         assert_eq!(text.matches("Serial Number:").count(), 5, "{text}");
         assert_eq!(
             text.matches("Certificate Hold").count(),
-            if kind == RevocationReason::CertificateHold { 5 } else { 0 }
+            if kind == RevocationReason::CertificateHold {
+                5
+            } else {
+                0
+            }
         );
         assert_crl_lints_clean(&crl);
     }

@@ -24,9 +24,9 @@ use std::path::PathBuf;
 
 use ca::{Ca, CaKey, IssueRequest, RevocationReason, RevokedEntry, Serial};
 use common::tools::{assert_cert_lints_clean, assert_crl_lints_clean};
-use x509_parser::prelude::{FromDer, X509Certificate};
 use common::*;
 use time::Duration;
+use x509_parser::prelude::{FromDer, X509Certificate};
 
 fn dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/golden")
@@ -124,7 +124,11 @@ fn fields(der: &[u8]) -> (Vec<Vec<u8>>, Vec<(String, bool, Vec<u8>)>, Vec<String
         tbs.subject.as_raw().to_vec(),
         tbs.subject_pki.raw.to_vec(),
     ];
-    let order: Vec<String> = tbs.extensions().iter().map(|e| e.oid.to_id_string()).collect();
+    let order: Vec<String> = tbs
+        .extensions()
+        .iter()
+        .map(|e| e.oid.to_id_string())
+        .collect();
     let mut exts: Vec<(String, bool, Vec<u8>)> = tbs
         .extensions()
         .iter()
@@ -147,7 +151,10 @@ const RCGEN_LEAF_ORDER: [&str; 7] = [
 fn same_but_extension_order(name: &str, new: &[u8], old: &[u8], order: &[&str]) {
     let (new_plain, new_exts, new_order) = fields(new);
     let (old_plain, old_exts, _) = fields(old);
-    assert_eq!(new_plain, old_plain, "{name}: a field other than the extensions differs");
+    assert_eq!(
+        new_plain, old_plain,
+        "{name}: a field other than the extensions differs"
+    );
     assert_eq!(new_exts, old_exts, "{name}: an extension differs");
     assert_eq!(new_order, order, "{name}: extension order");
     assert_eq!(new.len(), old.len(), "{name}: length");

@@ -76,10 +76,22 @@ fn openssl_encrypted_keys_load() {
     let text = std::fs::read_to_string(dir.path().join("k.pem")).unwrap();
     assert!(text.contains("ENCRYPTED PRIVATE KEY"));
     let key = CaKey::from_pem(&text, Some(PASS)).unwrap();
-    assert_eq!(key.signature_algorithm(), ca::SignatureAlgorithm::EcdsaP256Sha256);
+    assert_eq!(
+        key.signature_algorithm(),
+        ca::SignatureAlgorithm::EcdsaP256Sha256
+    );
     let pubkey = openssl(
         dir.path(),
-        &["pkey", "-in", "k.pem", "-passin", "file:pass", "-pubout", "-outform", "DER"],
+        &[
+            "pkey",
+            "-in",
+            "k.pem",
+            "-passin",
+            "file:pass",
+            "-pubout",
+            "-outform",
+            "DER",
+        ],
     );
     assert_eq!(key.public_key_spki_der(), pubkey.stdout);
 }
@@ -89,7 +101,10 @@ fn wrong_or_missing_passphrases_are_refused() {
     let key = CaKey::generate(KeyAlgorithm::EcP256).unwrap();
     let encrypted = key.encrypted_pkcs8_pem(PASS).unwrap();
     let err = CaKey::from_pem(&encrypted, Some(b"not the passphrase")).unwrap_err();
-    assert!(matches!(err, CaError::Load(ref m) if m.contains("decrypted")), "{err}");
+    assert!(
+        matches!(err, CaError::Load(ref m) if m.contains("decrypted")),
+        "{err}"
+    );
     let err = CaKey::from_pem(&encrypted, None).unwrap_err();
     assert!(err.to_string().contains("key_passphrase_file"), "{err}");
     assert!(key.encrypted_pkcs8_pem(b"").is_err());
@@ -102,8 +117,14 @@ fn wrong_or_missing_passphrases_are_refused() {
 #[test]
 fn generated_keys_have_the_asked_algorithm() {
     for (alg, sig) in [
-        (KeyAlgorithm::Rsa(2048), ca::SignatureAlgorithm::RsaPkcs1Sha256),
-        (KeyAlgorithm::EcP256, ca::SignatureAlgorithm::EcdsaP256Sha256),
+        (
+            KeyAlgorithm::Rsa(2048),
+            ca::SignatureAlgorithm::RsaPkcs1Sha256,
+        ),
+        (
+            KeyAlgorithm::EcP256,
+            ca::SignatureAlgorithm::EcdsaP256Sha256,
+        ),
     ] {
         let key = CaKey::generate(alg).unwrap();
         assert_eq!(key.signature_algorithm(), sig);

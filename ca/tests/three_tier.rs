@@ -41,7 +41,12 @@ fn tiers() -> (Ca, Ca) {
     let key = CaKey::generate(KeyAlgorithm::Rsa(3072)).unwrap();
     let csr = Ca::issuing_csr(&key, &ca_subject()).unwrap();
     let cert = root
-        .sign_issuing(&csr, Serial::random(), NOW, Ca::years_after(NOW, 10).unwrap())
+        .sign_issuing(
+            &csr,
+            Serial::random(),
+            NOW,
+            Ca::years_after(NOW, 10).unwrap(),
+        )
         .unwrap();
     let issuing = Ca::load(
         &ca::cert_der_to_pem(&cert),
@@ -101,7 +106,9 @@ fn three_certificate_chain_verifies_with_crl_and_packs_into_a_pfx() {
     let csr = wasm_keygen::build_csr(&wk.pkcs8, &csr_subject()).unwrap();
     let checked = issuing.check_csr(&profile(), &csr.der).unwrap();
     let mut req = request(checked.spki_der, Serial::random());
-    req.not_before = time::OffsetDateTime::now_utc().replace_nanosecond(0).unwrap();
+    req.not_before = time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .unwrap();
     req.not_after = req.not_before + Duration::days(730);
     let leaf = issuing.issue(&profile(), &req).unwrap();
     assert_cert_lints_clean(&leaf);
@@ -167,17 +174,32 @@ fn three_certificate_chain_verifies_with_crl_and_packs_into_a_pfx() {
     let certs = openssl(
         d,
         &[
-            "pkcs12", "-in", "leaf.pfx", "-passin", &format!("pass:{PASSWORD}"), "-nokeys",
+            "pkcs12",
+            "-in",
+            "leaf.pfx",
+            "-passin",
+            &format!("pass:{PASSWORD}"),
+            "-nokeys",
         ],
     );
     let certs = String::from_utf8_lossy(&certs.stdout);
-    assert_eq!(certs.matches("-----BEGIN CERTIFICATE-----").count(), 3, "{certs}");
+    assert_eq!(
+        certs.matches("-----BEGIN CERTIFICATE-----").count(),
+        3,
+        "{certs}"
+    );
     assert!(certs.contains("Customs Portal Test Root"), "{certs}");
 
     let keytool = run_ok(
         "keytool",
         &[
-            "-list", "-v", "-storetype", "PKCS12", "-keystore", "leaf.pfx", "-storepass",
+            "-list",
+            "-v",
+            "-storetype",
+            "PKCS12",
+            "-keystore",
+            "leaf.pfx",
+            "-storepass",
             PASSWORD,
         ],
         d,
@@ -186,7 +208,11 @@ fn three_certificate_chain_verifies_with_crl_and_packs_into_a_pfx() {
     assert!(keytool.contains("Entry type: PrivateKeyEntry"), "{keytool}");
 
     std::fs::create_dir(d.join("nssdb")).unwrap();
-    run_ok("certutil", &["-N", "-d", "sql:nssdb", "--empty-password"], d);
+    run_ok(
+        "certutil",
+        &["-N", "-d", "sql:nssdb", "--empty-password"],
+        d,
+    );
     let imported = run_ok(
         "pk12util",
         &["-i", "leaf.pfx", "-d", "sql:nssdb", "-W", PASSWORD],
@@ -216,7 +242,10 @@ fn three_certificate_chain_verifies_with_crl_and_packs_into_a_pfx() {
         &["-V", "-d", "sql:nssdb", "-n", CERT_NAME, "-u", "C"],
         d,
     );
-    assert!(verified.contains("certificate is valid"), "{verified}\n{listed}");
+    assert!(
+        verified.contains("certificate is valid"),
+        "{verified}\n{listed}"
+    );
 }
 
 #[test]
@@ -232,25 +261,48 @@ fn the_root_decides_the_issuing_ca_and_refuses_bad_requests() {
     let key = CaKey::generate(KeyAlgorithm::EcP256).unwrap();
     let csr = Ca::issuing_csr(&key, &ca_subject()).unwrap();
     // Not beyond the root.
-    let too_long = root.sign_issuing(&csr, Serial::random(), NOW, Ca::years_after(NOW, 6).unwrap());
+    let too_long = root.sign_issuing(
+        &csr,
+        Serial::random(),
+        NOW,
+        Ca::years_after(NOW, 6).unwrap(),
+    );
     assert!(too_long.is_err());
     let mut bad = csr.clone();
     let last = bad.len() - 1;
     bad[last] ^= 1;
     assert!(
-        root.sign_issuing(&bad, Serial::random(), NOW, Ca::years_after(NOW, 1).unwrap())
-            .is_err(),
+        root.sign_issuing(
+            &bad,
+            Serial::random(),
+            NOW,
+            Ca::years_after(NOW, 1).unwrap()
+        )
+        .is_err(),
         "a broken signature must be refused"
     );
     // An applicant's request (serialNumber in the subject) is not an issuing CA's.
     let applicant = rsa2048_csr();
     let err = root
-        .sign_issuing(applicant, Serial::random(), NOW, Ca::years_after(NOW, 1).unwrap())
+        .sign_issuing(
+            applicant,
+            Serial::random(),
+            NOW,
+            Ca::years_after(NOW, 1).unwrap(),
+        )
         .unwrap_err();
-    assert!(err.to_string().contains("serialNumber") || err.to_string().contains("2.5.4.5"), "{err}");
+    assert!(
+        err.to_string().contains("serialNumber") || err.to_string().contains("2.5.4.5"),
+        "{err}"
+    );
     // The issuing certificate loads only with its own key and its root.
     let cert = root
-        .sign_issuing(&csr, Serial::random(), NOW, Ca::years_after(NOW, 1).unwrap())
+        .sign_issuing(
+            &csr,
+            Serial::random(),
+            NOW,
+            Ca::years_after(NOW, 1).unwrap(),
+        )
         .unwrap();
     let pem = ca::cert_der_to_pem(&cert);
     let other = CaKey::generate(KeyAlgorithm::EcP256).unwrap();

@@ -125,9 +125,7 @@ pub fn issuing_csr(
 ) -> Result<bool, CaSetupError> {
     let (key, created) = match key_source(config)? {
         KeySource::Token(spec) => ca::CaKey::open_or_create_in_token(&spec, algorithm)?,
-        KeySource::File(path) if path.exists() => {
-            (open_key(config, KeySource::File(path))?, false)
-        }
+        KeySource::File(path) if path.exists() => (open_key(config, KeySource::File(path))?, false),
         KeySource::File(path) => {
             let key = ca::CaKey::generate(algorithm)?;
             let text = key_file_text(config, &key)?;

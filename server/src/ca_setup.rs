@@ -61,7 +61,10 @@ pub(crate) fn check_private(path: &Path, what: &str) -> Result<(), CaSetupError>
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
-        let mode = std::fs::metadata(path).map_err(io(path))?.permissions().mode();
+        let mode = std::fs::metadata(path)
+            .map_err(io(path))?
+            .permissions()
+            .mode();
         if mode & 0o077 != 0 {
             return Err(CaSetupError::Refused(format!(
                 "the {what} {} is accessible by group or others (mode {:o}); \
@@ -110,9 +113,11 @@ pub fn key_source(config: &Config) -> Result<KeySource, CaSetupError> {
         return Ok(KeySource::File(PathBuf::from(key)));
     }
     let uri: ca::Pkcs11Uri = key.parse()?;
-    let pin_file = config.ca.pin_file.as_deref().ok_or_else(|| {
-        CaSetupError::Refused("a pkcs11: CA key needs ca.pin_file".into())
-    })?;
+    let pin_file = config
+        .ca
+        .pin_file
+        .as_deref()
+        .ok_or_else(|| CaSetupError::Refused("a pkcs11: CA key needs ca.pin_file".into()))?;
     Ok(KeySource::Token(ca::TokenSpec {
         uri,
         module: config.ca.pkcs11_module.clone(),
@@ -158,10 +163,7 @@ pub fn open_key(config: &Config, source: KeySource) -> Result<ca::CaKey, CaSetup
 
 /// The key file text for a new file key: encrypted when a passphrase is configured; plain
 /// (mode 0600) otherwise, which an https portal refuses.
-pub fn key_file_text(
-    config: &Config,
-    key: &ca::CaKey,
-) -> Result<Zeroizing<String>, CaSetupError> {
+pub fn key_file_text(config: &Config, key: &ca::CaKey) -> Result<Zeroizing<String>, CaSetupError> {
     match passphrase(config)? {
         Some(pass) => Ok(Zeroizing::new(key.encrypted_pkcs8_pem(pass.as_bytes())?)),
         None if config.https() => Err(CaSetupError::Refused(

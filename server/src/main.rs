@@ -165,7 +165,8 @@ fn run_ca(config: &Config, command: CaCommand) -> Result<(), String> {
             years,
             key_algorithm,
         } => {
-            let pass = cmd::passphrase_from(passphrase_file.as_deref()).map_err(|e| e.to_string())?;
+            let pass =
+                cmd::passphrase_from(passphrase_file.as_deref()).map_err(|e| e.to_string())?;
             let opts = cmd::RootOptions {
                 out: out.clone(),
                 subject: ca::CaSubject {
@@ -177,11 +178,14 @@ fn run_ca(config: &Config, command: CaCommand) -> Result<(), String> {
                 algorithm: key_algorithm.into(),
             };
             let fp = cmd::init_root(&opts, &pass, now).map_err(|e| e.to_string())?;
-            println!("root written to {}; SHA-256 fingerprint {fp}", out.display());
+            println!(
+                "root written to {}; SHA-256 fingerprint {fp}",
+                out.display()
+            );
         }
         CaCommand::IssuingCsr { out, key_algorithm } => {
-            let created = cmd::issuing_csr(config, &out, key_algorithm.into())
-                .map_err(|e| e.to_string())?;
+            let created =
+                cmd::issuing_csr(config, &out, key_algorithm.into()).map_err(|e| e.to_string())?;
             let key = if created { "new key" } else { "existing key" };
             println!("issuing CA request ({key}) written to {}", out.display());
         }
@@ -192,10 +196,14 @@ fn run_ca(config: &Config, command: CaCommand) -> Result<(), String> {
             years,
             passphrase_file,
         } => {
-            let pass = cmd::passphrase_from(passphrase_file.as_deref()).map_err(|e| e.to_string())?;
+            let pass =
+                cmd::passphrase_from(passphrase_file.as_deref()).map_err(|e| e.to_string())?;
             let fp = cmd::sign_issuing(&root, &text(&csr)?, &out, years, &pass, now)
                 .map_err(|e| e.to_string())?;
-            println!("issuing CA certificate written to {}; SHA-256 fingerprint {fp}", out.display());
+            println!(
+                "issuing CA certificate written to {}; SHA-256 fingerprint {fp}",
+                out.display()
+            );
         }
         CaCommand::InstallIssuing {
             cert,

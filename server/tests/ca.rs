@@ -144,7 +144,10 @@ async fn first_start_behind_https_writes_the_key_encrypted_or_refuses() {
         .await
         .unwrap();
     let key = std::fs::read_to_string(c.data_dir.join("ca.key")).unwrap();
-    assert!(key.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"), "{key}");
+    assert!(
+        key.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"),
+        "{key}"
+    );
     let first = built.state.svc.ca.certificate_der().to_vec();
     drop(built);
     // And the next start reads it back.
@@ -217,7 +220,14 @@ async fn two_tiers(dir: &Path, key_toml: &str) {
 
     // Offline root: passphrase on stdin.
     let out = portal(
-        &["ca", "init-root", "--out", &s(&root), "--key-algorithm", "rsa3072"],
+        &[
+            "ca",
+            "init-root",
+            "--out",
+            &s(&root),
+            "--key-algorithm",
+            "rsa3072",
+        ],
         Some(&format!("{ROOT_PASSPHRASE}\n")),
     );
     assert!(out.contains("SHA-256 fingerprint"), "{out}");
@@ -278,7 +288,9 @@ async fn two_tiers(dir: &Path, key_toml: &str) {
     let alice = srv.applicant(common::TAX_ID).await;
     let ops = srv.operator().await;
     let app = common::paid_application(&alice, &ops).await;
-    let r = alice.submit_csr(&app.serial, &common::csr_pem(0, "x")).await;
+    let r = alice
+        .submit_csr(&app.serial, &common::csr_pem(0, "x"))
+        .await;
     assert_eq!(r.status().as_u16(), 200);
     let issued: IssuedCertificate = r.json().await.unwrap();
     // The PFX gets issuing CA and root.
@@ -304,9 +316,22 @@ async fn two_tiers(dir: &Path, key_toml: &str) {
     std::fs::write(d.join("root.der"), &served_root).unwrap();
     std::fs::write(d.join("crl.der"), &crl).unwrap();
     std::fs::write(d.join("leaf.pem"), &issued.certificate_pem).unwrap();
-    openssl_ok(&d, &["x509", "-inform", "DER", "-in", "ica.der", "-out", "ica.pem"]);
-    openssl_ok(&d, &["x509", "-inform", "DER", "-in", "root.der", "-out", "root.pem"]);
-    openssl_ok(&d, &["crl", "-inform", "DER", "-in", "crl.der", "-out", "crl.pem"]);
+    openssl_ok(
+        &d,
+        &[
+            "x509", "-inform", "DER", "-in", "ica.der", "-out", "ica.pem",
+        ],
+    );
+    openssl_ok(
+        &d,
+        &[
+            "x509", "-inform", "DER", "-in", "root.der", "-out", "root.pem",
+        ],
+    );
+    openssl_ok(
+        &d,
+        &["crl", "-inform", "DER", "-in", "crl.der", "-out", "crl.pem"],
+    );
     let text = openssl_ok(
         &d,
         &[
