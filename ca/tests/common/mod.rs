@@ -3,7 +3,6 @@
 
 #![allow(dead_code)]
 
-pub mod der;
 pub mod rsa_raw;
 pub mod softhsm;
 pub mod tools;
@@ -40,6 +39,11 @@ pub fn ca_subject() -> CaSubject {
 pub fn test_ca() -> &'static Ca {
     static CA: OnceLock<Ca> = OnceLock::new();
     CA.get_or_init(|| Ca::generate(&ca_subject(), NOW, 10).unwrap())
+}
+
+/// Position of `needle` in `haystack`.
+pub fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 pub fn leaf_subject() -> LeafSubject {
