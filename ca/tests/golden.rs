@@ -109,9 +109,14 @@ fn documents(ca: &Ca) -> Vec<(&'static str, Vec<u8>)> {
     out
 }
 
-/// Everything of a certificate but its extensions' order and its signature, field by field
-/// as DER bytes; the extensions sorted by OID as (OID, critical, value).
-fn fields(der: &[u8]) -> (Vec<Vec<u8>>, Vec<(String, bool, Vec<u8>)>, Vec<String>) {
+/// A certificate's fields but its signature, each as bytes (or its parser's Debug text).
+type Plain = Vec<Vec<u8>>;
+/// Extensions as (OID, critical, value), sorted by OID.
+type Extensions = Vec<(String, bool, Vec<u8>)>;
+
+/// Everything of a certificate but its extensions' order and its signature, field by field;
+/// the extensions sorted, and their order as written.
+fn fields(der: &[u8]) -> (Plain, Extensions, Vec<String>) {
     let (rest, cert) = X509Certificate::from_der(der).unwrap();
     assert!(rest.is_empty());
     let tbs = &cert.tbs_certificate;
