@@ -8,7 +8,7 @@
 
 mod common;
 
-use ca::{Ca, CaKey, CaSubject, KeyAlgorithm, RevocationReason, RevokedEntry, Serial, TokenSpec};
+use ca::{Ca, CaKey, KeyAlgorithm, RevocationReason, RevokedEntry, Serial, TokenSpec};
 use common::softhsm::{PIN, with_token};
 use common::tools::{assert_cert_lints_clean, assert_crl_lints_clean, openssl};
 use common::*;
@@ -87,27 +87,7 @@ fn rsa_issuing_key_in_the_token_signs_certificates_and_crls() {
             assert!(again.to_string().contains("already has a key"), "{again}");
 
             // The offline root (a file key) signs the token key's request.
-            let root = Ca::self_signed(
-                CaKey::generate(KeyAlgorithm::Rsa(3072)).unwrap(),
-                &CaSubject {
-                    common_name: "Token Test Root".into(),
-                    organization: "Test".into(),
-                    country: "TW".into(),
-                },
-                Serial::random(),
-                NOW,
-                Ca::years_after(NOW, 20).unwrap(),
-            )
-            .unwrap();
-            let csr = Ca::issuing_csr(&key, &ca_subject()).unwrap();
-            let cert = root
-                .sign_issuing(
-                    &csr,
-                    Serial::random(),
-                    NOW,
-                    Ca::years_after(NOW, 10).unwrap(),
-                )
-                .unwrap();
+            let (root, cert) = root_signs(KeyAlgorithm::Rsa(3072), &key);
             drop(key);
             // Opened again by its URI, as the server does at start.
             let issuing = Ca::load(

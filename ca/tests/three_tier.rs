@@ -8,10 +8,11 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
-use ca::{Ca, CaKey, CaSubject, KeyAlgorithm, RevocationReason, RevokedEntry, Serial};
-use common::tools::{assert_cert_lints_clean, assert_crl_lints_clean, openssl, openssl_any};
+use ca::{Ca, CaKey, KeyAlgorithm, RevocationReason, RevokedEntry, Serial};
+use common::tools::{
+    assert_cert_lints_clean, assert_crl_lints_clean, openssl, openssl_any, run_ok,
+};
 use common::*;
 use time::Duration;
 use wasm_keygen::{PfxRequest, Profile as PfxProfile};
@@ -20,34 +21,10 @@ use x509_parser::prelude::{FromDer, X509Certificate};
 const PASSWORD: &str = "Abcd1234";
 const CERT_NAME: &str = "SingleWindow-01-B00051";
 
-fn root_subject() -> CaSubject {
-    CaSubject {
-        common_name: "Customs Portal Test Root".into(),
-        organization: "關港貿單一窗口 Test".into(),
-        country: "TW".into(),
-    }
-}
-
 /// Root (RSA-4096, 20 years) and issuing CA (RSA-3072 from a CSR, 10 years).
 fn tiers() -> (Ca, Ca) {
-    let root = Ca::self_signed(
-        CaKey::generate(KeyAlgorithm::Rsa(4096)).unwrap(),
-        &root_subject(),
-        Serial::random(),
-        NOW - Duration::days(1),
-        Ca::years_after(NOW, 20).unwrap(),
-    )
-    .unwrap();
     let key = CaKey::generate(KeyAlgorithm::Rsa(3072)).unwrap();
-    let csr = Ca::issuing_csr(&key, &ca_subject()).unwrap();
-    let cert = root
-        .sign_issuing(
-            &csr,
-            Serial::random(),
-            NOW,
-            Ca::years_after(NOW, 10).unwrap(),
-        )
-        .unwrap();
+    let (root, cert) = root_signs(KeyAlgorithm::Rsa(4096), &key);
     let issuing = Ca::load(
         &ca::cert_der_to_pem(&cert),
         key,
@@ -59,21 +36,6 @@ fn tiers() -> (Ca, Ca) {
 
 fn write(dir: &Path, name: &str, data: impl AsRef<[u8]>) {
     std::fs::write(dir.join(name), data).unwrap();
-}
-
-fn run_ok(program: &str, args: &[&str], dir: &Path) -> String {
-    let out = Command::new(program)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap_or_else(|e| panic!("{program} not found ({e}); scripts/setup.sh installs it"));
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "{program} {args:?} failed:\n{text}");
-    text
 }
 
 #[test]

@@ -10,6 +10,9 @@
 mod common;
 #[path = "../../ca/tests/common/softhsm.rs"]
 mod softhsm;
+#[path = "../../ca/tests/common/tools.rs"]
+#[allow(dead_code)]
+mod tools;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -187,18 +190,7 @@ fn portal(args: &[&str], stdin: Option<&str>) -> String {
 }
 
 fn openssl_ok(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "openssl {args:?}:\n{text}");
-    text
+    tools::run_ok("openssl", args, dir)
 }
 
 /// The whole two-tier setup through the CLI, with the issuing key where `key_toml` says,
