@@ -1,9 +1,26 @@
-//! X.509 v2 certificate revocation lists (RFC 5280 section 5).
+//! X.509 v2 certificate revocation lists (RFC 5280 section 5), built with rcgen: version 2,
+//! authorityKeyIdentifier and cRLNumber, one entry per certificate with its reason code.
 
+use rcgen::{CertificateRevocationListParams, KeyIdMethod, RevokedCertParams};
 use time::{Duration, OffsetDateTime};
 
-use crate::cert::{self, time as der_time};
-use crate::{Ca, CaError, Profile, RevocationKind, RevokedEntry, der, ext};
+use crate::cert::utc;
+use crate::key::RcgenSigner;
+use crate::{Ca, CaError, Profile, RevocationReason, RevokedEntry};
+
+impl RevocationReason {
+    fn rcgen(self) -> rcgen::RevocationReason {
+        match self {
+            RevocationReason::Unspecified => rcgen::RevocationReason::Unspecified,
+            RevocationReason::KeyCompromise => rcgen::RevocationReason::KeyCompromise,
+            RevocationReason::AffiliationChanged => rcgen::RevocationReason::AffiliationChanged,
+            RevocationReason::Superseded => rcgen::RevocationReason::Superseded,
+            RevocationReason::CessationOfOperation => rcgen::RevocationReason::CessationOfOperation,
+            RevocationReason::CertificateHold => rcgen::RevocationReason::CertificateHold,
+            RevocationReason::PrivilegeWithdrawn => rcgen::RevocationReason::PrivilegeWithdrawn,
+        }
+    }
+}
 
 pub(crate) fn crl(
     ca: &Ca,
@@ -27,38 +44,27 @@ pub(crate) fn crl(
             dup[0].serial.to_hex()
         )));
     }
-    let mut revoked = Vec::new();
-    for e in sorted {
-        let mut parts = vec![e.serial.to_der(), der_time(e.revoked_at)?];
-        match e.kind {
-            // No reasonCode: RFC 5280 5.3.1 prefers omitting it over "unspecified".
-            RevocationKind::Revoked => {}
-            RevocationKind::Hold => parts.push(der::sequence(&[&ext::reason_code(
-                ext::REASON_CERTIFICATE_HOLD,
-            )])),
-        }
-        revoked.push(der::tlv(der::SEQUENCE, &parts.concat()));
-    }
-    let sig_alg = ca.key.signature_algorithm();
-    let extensions = der::explicit(
-        0,
-        &der::sequence(&[
-            &ext::authority_key_id(&ca.key_id),
-            &ext::crl_number(crl_number),
-        ]),
-    );
-    let mut tbs = vec![
-        der::uint(1),
-        sig_alg.clone(),
-        ca.subject_der.clone(),
-        der_time(this_update)?,
-        der_time(next_update)?,
-    ];
-    // An empty list is left out entirely (RFC 5280 5.1.2.6), not written as an empty SEQUENCE.
-    if !revoked.is_empty() {
-        tbs.push(der::tlv(der::SEQUENCE, &revoked.concat()));
-    }
-    tbs.push(extensions);
-    let tbs = der::tlv(der::SEQUENCE, &tbs.concat());
-    cert::signed(&ca.key, &tbs, &sig_alg)
+    let revoked_certs = sorted
+        .into_iter()
+        .map(|e| RevokedCertParams {
+            serial_number: rcgen::SerialNumber::from_slice(&e.serial.0),
+            revocation_time: utc(e.revoked_at),
+            // `Unspecified` is written as no reasonCode at all (RFC 5280 5.3.1 prefers
+            // omitting it); rcgen leaves it out.
+            reason_code: Some(e.reason.rcgen()),
+            invalidity_date: None,
+        })
+        .collect();
+    let params = CertificateRevocationListParams {
+        this_update: utc(this_update),
+        next_update: utc(next_update),
+        crl_number: rcgen::SerialNumber::from(crl_number),
+        issuing_distribution_point: None,
+        revoked_certs,
+        key_identifier_method: KeyIdMethod::PreSpecified(ca.key_id.clone()),
+    };
+    let signer = RcgenSigner::new(&ca.key);
+    let issuer = rcgen::Issuer::from_params(&ca.issuer, &signer);
+    let crl = params.signed_by(&issuer).map_err(|e| signer.error(e))?;
+    Ok(crl.der().to_vec())
 }

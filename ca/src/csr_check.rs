@@ -5,7 +5,7 @@ use num_bigint::BigUint;
 use sha2::{Digest, Sha256};
 use x509_parser::prelude::{FromDer, X509CertificationRequest};
 
-use crate::spki::{self, PublicKey, SpkiError};
+use crate::spki::{self, SpkiError};
 use crate::{CheckedCsr, CsrError, KeyInfo, Profile, weak_keys};
 
 const RSA_SIZES: [u32; 3] = [2048, 3072, 4096];
@@ -32,18 +32,18 @@ pub(crate) fn check_csr(profile: &Profile, csr_der: &[u8]) -> Result<CheckedCsr,
         SpkiError::Unsupported(name) => CsrError::KeyType(name),
         SpkiError::Malformed(why) => CsrError::Parse(why),
     })?;
-    let key_info = match &key {
-        PublicKey::Rsa { e, .. } => {
+    let key_info = match key.rsa_exponent() {
+        Some(e) => {
             let bits = key.rsa_bits().unwrap_or(0);
             if !RSA_SIZES.contains(&bits) {
                 return Err(CsrError::KeySize(bits));
             }
-            if e.as_slice() != RSA_EXPONENT {
+            if e != RSA_EXPONENT {
                 return Err(CsrError::Exponent);
             }
             KeyInfo::Rsa { bits }
         }
-        PublicKey::EcP256 { .. } => {
+        None => {
             if !profile.allow_ec_p256 {
                 return Err(CsrError::KeyType("ECDSA P-256".into()));
             }
@@ -57,7 +57,7 @@ pub(crate) fn check_csr(profile: &Profile, csr_der: &[u8]) -> Result<CheckedCsr,
         return Err(CsrError::BadSignature);
     }
 
-    if let PublicKey::Rsa { n, .. } = &key {
+    if let Some(n) = key.rsa_modulus() {
         weak_keys::check_modulus(&BigUint::from_bytes_be(n)).map_err(CsrError::WeakKey)?;
     }
 

@@ -3,11 +3,10 @@
 use x509_parser::prelude::{FromDer, X509Certificate};
 use x509_parser::x509::X509Name;
 
-use crate::{Ca, CaError, IssuedInfo, Serial, oid};
-use crate::{der, spki};
+use der::asn1::AnyRef;
+use der::{Decode as _, Reader as _, SliceReader, Tag, Tagged as _};
 
-const SEQUENCE: u8 = 0x30;
-const BIT_STRING: u8 = 0x03;
+use crate::{Ca, CaError, IssuedInfo, Serial, oid, spki};
 
 pub(crate) fn inspect_issued(ca: &Ca, cert_der: &[u8]) -> Result<IssuedInfo, CaError> {
     check_outer_der(cert_der)?;
@@ -44,10 +43,10 @@ pub(crate) fn inspect_issued(ca: &Ca, cert_der: &[u8]) -> Result<IssuedInfo, CaE
     })
 }
 
-/// One element split off the front of `input`: (tag, the whole element, rest).
-fn element(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
-    let (tag, _, rest) = der::read(input)?;
-    Some((tag, &input[..input.len() - rest.len()], rest))
+/// The next element of `reader`, whole (tag, length and value) and as a value.
+fn element<'a>(reader: &mut SliceReader<'a>) -> der::Result<(&'a [u8], AnyRef<'a>)> {
+    let all = reader.tlv_bytes()?;
+    Ok((all, AnyRef::from_der(all)?))
 }
 
 /// The unsigned wrapper of the certificate in DER, exactly: `SEQUENCE { tbsCertificate
@@ -55,38 +54,43 @@ fn element(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
 /// signatureValue BIT STRING }` and nothing after it. The signature covers only the TBS, and
 /// x509-parser accepts these SEQUENCEs under other tag classes (fuzzing found `[16]` and
 /// `[APPLICATION 16]` wrappers accepted), so without this a re-wrapped certificate of ours
-/// that no strict DER reader opens would pass as ours.
+/// that no strict DER reader opens would pass as ours. Read with the `der` crate, which
+/// takes definite minimal lengths only.
 fn check_outer_der(cert_der: &[u8]) -> Result<(), CaError> {
-    let bad = || CaError::Parse("not a DER-encoded X.509 certificate".into());
-    let (tag, body, rest) = der::read(cert_der).ok_or_else(bad)?;
-    if tag != SEQUENCE || !rest.is_empty() {
-        return Err(bad());
+    let bad = |_: der::Error| CaError::Parse("not a DER-encoded X.509 certificate".into());
+    let refused = || bad(der::Error::from(der::ErrorKind::Failed));
+    let outer = AnyRef::from_der(cert_der).map_err(bad)?;
+    if outer.tag() != Tag::Sequence {
+        return Err(refused());
     }
-    let (tbs_tag, tbs, rest) = element(body).ok_or_else(bad)?;
-    let (alg_tag, alg, rest) = element(rest).ok_or_else(bad)?;
-    let (sig_tag, _, rest) = element(rest).ok_or_else(bad)?;
-    if tbs_tag != SEQUENCE || alg_tag != SEQUENCE || sig_tag != BIT_STRING || !rest.is_empty() {
-        return Err(bad());
+    let mut body = SliceReader::new(outer.value()).map_err(bad)?;
+    let (_, tbs) = element(&mut body).map_err(bad)?;
+    let (alg, alg_any) = element(&mut body).map_err(bad)?;
+    let (_, sig) = element(&mut body).map_err(bad)?;
+    body.finish().map_err(bad)?;
+    if tbs.tag() != Tag::Sequence || alg_any.tag() != Tag::Sequence || sig.tag() != Tag::BitString {
+        return Err(refused());
     }
     // Inside the TBS: [0] version (optional), serialNumber, then the signature algorithm.
-    let (_, tbs_body, _) = der::read(tbs).ok_or_else(bad)?;
-    let (mut tag, _, mut rest) = element(tbs_body).ok_or_else(bad)?;
-    if tag == 0xa0 {
-        (tag, _, rest) = element(rest).ok_or_else(bad)?;
+    let mut fields = SliceReader::new(tbs.value()).map_err(bad)?;
+    let (version, mut first) = element(&mut fields).map_err(bad)?;
+    // `[0] EXPLICIT Version`: constructed, context-specific, number 0.
+    if version.first() == Some(&0xa0) {
+        first = element(&mut fields).map_err(bad)?.1;
     }
-    if tag != 0x02 {
-        return Err(bad());
+    if first.tag() != Tag::Integer {
+        return Err(refused());
     }
-    let (_, inner_alg, _) = element(rest).ok_or_else(bad)?;
+    let (inner_alg, _) = element(&mut fields).map_err(bad)?;
     if inner_alg != alg {
-        return Err(bad());
+        return Err(refused());
     }
     Ok(())
 }
 
 fn attribute(name: &X509Name<'_>, attr: oid::Oid) -> Option<String> {
     name.iter_attributes()
-        .find(|a| oid::is(a.attr_type(), attr))
+        .find(|a| oid::is(a.attr_type(), &attr))
         .and_then(|a| a.as_str().ok())
         .map(str::to_owned)
 }

@@ -1,48 +1,49 @@
-//! Object identifiers this CA writes or recognises, as dotted arcs.
+//! Object identifiers this CA writes or recognises, from `const-oid`'s database; the few it
+//! does not name (ecdsa-with-SHA1) are spelled out.
 
-pub type Oid = &'static [u32];
+pub(crate) use const_oid::ObjectIdentifier as Oid;
+use const_oid::db::{rfc4519, rfc5280, rfc5912, rfc8410};
 
 // Keys.
-pub const RSA_ENCRYPTION: Oid = &[1, 2, 840, 113549, 1, 1, 1];
-pub const EC_PUBLIC_KEY: Oid = &[1, 2, 840, 10045, 2, 1];
-pub const PRIME256V1: Oid = &[1, 2, 840, 10045, 3, 1, 7];
+pub const RSA_ENCRYPTION: Oid = rfc5912::RSA_ENCRYPTION;
+pub const EC_PUBLIC_KEY: Oid = rfc5912::ID_EC_PUBLIC_KEY;
+pub const PRIME256V1: Oid = rfc5912::SECP_256_R_1;
 
 // Signatures.
-pub const MD2_WITH_RSA: Oid = &[1, 2, 840, 113549, 1, 1, 2];
-pub const MD5_WITH_RSA: Oid = &[1, 2, 840, 113549, 1, 1, 4];
-pub const SHA1_WITH_RSA: Oid = &[1, 2, 840, 113549, 1, 1, 5];
-pub const RSASSA_PSS: Oid = &[1, 2, 840, 113549, 1, 1, 10];
-pub const SHA256_WITH_RSA: Oid = &[1, 2, 840, 113549, 1, 1, 11];
-pub const SHA384_WITH_RSA: Oid = &[1, 2, 840, 113549, 1, 1, 12];
-pub const SHA512_WITH_RSA: Oid = &[1, 2, 840, 113549, 1, 1, 13];
-pub const ECDSA_WITH_SHA1: Oid = &[1, 2, 840, 10045, 4, 1];
-pub const ECDSA_WITH_SHA256: Oid = &[1, 2, 840, 10045, 4, 3, 2];
-pub const ECDSA_WITH_SHA384: Oid = &[1, 2, 840, 10045, 4, 3, 3];
-pub const ECDSA_WITH_SHA512: Oid = &[1, 2, 840, 10045, 4, 3, 4];
+pub const MD2_WITH_RSA: Oid = rfc5912::MD_2_WITH_RSA_ENCRYPTION;
+pub const MD5_WITH_RSA: Oid = rfc5912::MD_5_WITH_RSA_ENCRYPTION;
+pub const SHA1_WITH_RSA: Oid = rfc5912::SHA_1_WITH_RSA_ENCRYPTION;
+pub const RSASSA_PSS: Oid = rfc5912::ID_RSASSA_PSS;
+pub const SHA256_WITH_RSA: Oid = rfc5912::SHA_256_WITH_RSA_ENCRYPTION;
+pub const SHA384_WITH_RSA: Oid = rfc5912::SHA_384_WITH_RSA_ENCRYPTION;
+pub const SHA512_WITH_RSA: Oid = rfc5912::SHA_512_WITH_RSA_ENCRYPTION;
+pub const ECDSA_WITH_SHA1: Oid = Oid::new_unwrap("1.2.840.10045.4.1");
+pub const ECDSA_WITH_SHA256: Oid = rfc5912::ECDSA_WITH_SHA_256;
+pub const ECDSA_WITH_SHA384: Oid = rfc5912::ECDSA_WITH_SHA_384;
+pub const ECDSA_WITH_SHA512: Oid = rfc5912::ECDSA_WITH_SHA_512;
+pub const ED25519: Oid = rfc8410::ID_ED_25519;
+pub const ED448: Oid = rfc8410::ID_ED_448;
+pub const DSA: Oid = rfc5912::ID_DSA;
+pub const DSA_WITH_SHA1: Oid = rfc5912::DSA_WITH_SHA_1;
 
 // Distinguished name attributes.
-pub const COMMON_NAME: Oid = &[2, 5, 4, 3];
-pub const SERIAL_NUMBER: Oid = &[2, 5, 4, 5];
-pub const COUNTRY: Oid = &[2, 5, 4, 6];
-pub const ORGANIZATION: Oid = &[2, 5, 4, 10];
-pub const ORGANIZATIONAL_UNIT: Oid = &[2, 5, 4, 11];
+pub const COMMON_NAME: Oid = rfc4519::CN;
+pub const SERIAL_NUMBER: Oid = rfc4519::SERIAL_NUMBER;
+pub const COUNTRY: Oid = rfc4519::C;
+pub const ORGANIZATION: Oid = rfc4519::O;
+pub const ORGANIZATIONAL_UNIT: Oid = rfc4519::OU;
 
-// Certificate and CRL extensions.
-pub const SUBJECT_KEY_ID: Oid = &[2, 5, 29, 14];
-pub const KEY_USAGE: Oid = &[2, 5, 29, 15];
-pub const BASIC_CONSTRAINTS: Oid = &[2, 5, 29, 19];
-pub const CRL_NUMBER: Oid = &[2, 5, 29, 20];
-pub const REASON_CODE: Oid = &[2, 5, 29, 21];
-pub const CRL_DISTRIBUTION_POINTS: Oid = &[2, 5, 29, 31];
-pub const AUTHORITY_KEY_ID: Oid = &[2, 5, 29, 35];
-pub const EXT_KEY_USAGE: Oid = &[2, 5, 29, 37];
-pub const AUTHORITY_INFO_ACCESS: Oid = &[1, 3, 6, 1, 5, 5, 7, 1, 1];
-pub const CLIENT_AUTH: Oid = &[1, 3, 6, 1, 5, 5, 7, 3, 2];
-pub const AD_OCSP: Oid = &[1, 3, 6, 1, 5, 5, 7, 48, 1];
-pub const AD_CA_ISSUERS: Oid = &[1, 3, 6, 1, 5, 5, 7, 48, 2];
+// Extensions written by hand-built values.
+pub const AUTHORITY_INFO_ACCESS: Oid = rfc5280::ID_PE_AUTHORITY_INFO_ACCESS;
+pub const AD_OCSP: Oid = rfc5280::ID_AD_OCSP;
+pub const AD_CA_ISSUERS: Oid = rfc5280::ID_AD_CA_ISSUERS;
 
-/// Whether a parsed OID (content octets) is `arcs`.
-pub fn is(parsed: &x509_parser::der_parser::oid::Oid<'_>, arcs: Oid) -> bool {
-    let encoded = crate::der::oid(arcs);
-    encoded.get(2..) == Some(parsed.as_bytes())
+/// Whether a parsed OID is `o` (both are compared as their DER content octets).
+pub fn is(parsed: &x509_parser::der_parser::oid::Oid<'_>, o: &Oid) -> bool {
+    parsed.as_bytes() == o.as_bytes()
+}
+
+/// The arcs as rcgen wants them.
+pub fn arcs(o: &Oid) -> Vec<u64> {
+    o.arcs().map(u64::from).collect()
 }

@@ -1,6 +1,6 @@
 //! Certificate serial numbers: 128 bits from the operating system's CSPRNG, positive and
-//! non-zero. Never derived from the key (rcgen's default), so renewing with the same key
-//! still gets a fresh serial.
+//! non-zero, always handed to rcgen explicitly. Never derived from the key (rcgen's default
+//! when no serial is set), so renewing with the same key still gets a fresh serial.
 
 use crate::{CaError, Serial};
 
@@ -61,11 +61,6 @@ impl Serial {
         out[16 - digits.len()..].copy_from_slice(digits);
         Some(Serial(out))
     }
-
-    /// The DER `CertificateSerialNumber` (minimal INTEGER).
-    pub(crate) fn to_der(self) -> Vec<u8> {
-        crate::der::unsigned(&self.0)
-    }
 }
 
 #[cfg(test)]
@@ -99,15 +94,12 @@ mod tests {
     }
 
     #[test]
-    fn der_integer_is_minimal_and_reads_back() {
+    fn magnitudes_read_back() {
         let mut bytes = [0u8; 16];
         bytes[15] = 0x80;
         let s = Serial(bytes);
-        assert_eq!(s.to_der(), vec![0x02, 0x02, 0x00, 0x80]);
         assert_eq!(Serial::from_magnitude(&[0x00, 0x80]), Some(s));
         assert_eq!(Serial::from_magnitude(&[1u8; 17]), None);
         assert_eq!(Serial::from_magnitude(&[0, 0]), None);
-        let full = Serial([0x7f; 16]);
-        assert_eq!(full.to_der().len(), 18);
     }
 }

@@ -5,7 +5,7 @@
 
 mod common;
 
-use ca::{CaError, RevocationKind, RevokedEntry, Serial};
+use ca::{CaError, RevocationReason, RevokedEntry, Serial};
 use common::tools::{assert_crl_lints_clean, openssl};
 use common::*;
 use time::Duration;
@@ -29,11 +29,11 @@ fn openssl_check(crl: &[u8]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-fn entry(kind: RevocationKind, hours_ago: i64) -> RevokedEntry {
+fn entry(reason: RevocationReason, hours_ago: i64) -> RevokedEntry {
     RevokedEntry {
         serial: Serial::random(),
         revoked_at: NOW - Duration::hours(hours_ago),
-        kind,
+        reason,
     }
 }
 
@@ -56,8 +56,8 @@ fn empty_crl_is_valid_and_lints_clean() {
 
 #[test]
 fn revoked_and_held_entries_carry_their_reasons() {
-    let revoked = entry(RevocationKind::Revoked, 5);
-    let held = entry(RevocationKind::Hold, 2);
+    let revoked = entry(RevocationReason::Unspecified, 5);
+    let held = entry(RevocationReason::CertificateHold, 2);
     let mut profile = profile();
     profile.crl_validity_hours = 168;
     let crl = test_ca()
@@ -123,14 +123,21 @@ fn revoked_and_held_entries_carry_their_reasons() {
 
 #[test]
 fn hold_only_and_revoked_only_crls_lint_clean() {
-    for kind in [RevocationKind::Hold, RevocationKind::Revoked] {
+    for kind in [
+        RevocationReason::CertificateHold,
+        RevocationReason::Unspecified,
+    ] {
         let entries: Vec<RevokedEntry> = (0..5).map(|i| entry(kind, i)).collect();
         let crl = test_ca().crl(&profile(), 9, NOW, &entries).unwrap();
         let text = openssl_check(&crl);
         assert_eq!(text.matches("Serial Number:").count(), 5, "{text}");
         assert_eq!(
             text.matches("Certificate Hold").count(),
-            if kind == RevocationKind::Hold { 5 } else { 0 }
+            if kind == RevocationReason::CertificateHold {
+                5
+            } else {
+                0
+            }
         );
         assert_crl_lints_clean(&crl);
     }
@@ -138,8 +145,8 @@ fn hold_only_and_revoked_only_crls_lint_clean() {
 
 #[test]
 fn crl_is_deterministic_and_independent_of_entry_order() {
-    let a = entry(RevocationKind::Revoked, 1);
-    let b = entry(RevocationKind::Hold, 3);
+    let a = entry(RevocationReason::Unspecified, 1);
+    let b = entry(RevocationReason::CertificateHold, 3);
     let ca = test_ca();
     let one = ca.crl(&profile(), 3, NOW, &[a.clone(), b.clone()]).unwrap();
     let two = ca.crl(&profile(), 3, NOW, &[b.clone(), a.clone()]).unwrap();
@@ -150,7 +157,7 @@ fn crl_is_deterministic_and_independent_of_entry_order() {
 #[test]
 fn bad_crl_inputs_are_refused() {
     let ca = test_ca();
-    let a = entry(RevocationKind::Revoked, 1);
+    let a = entry(RevocationReason::Unspecified, 1);
     assert!(matches!(
         ca.crl(&profile(), 1, NOW, &[a.clone(), a]),
         Err(CaError::Build(_))
@@ -158,4 +165,42 @@ fn bad_crl_inputs_are_refused() {
     let mut p = profile();
     p.crl_validity_hours = 0;
     assert!(matches!(ca.crl(&p, 1, NOW, &[]), Err(CaError::Build(_))));
+}
+
+#[test]
+fn every_reason_is_written_per_entry_and_lints_clean() {
+    let reasons = [
+        (RevocationReason::KeyCompromise, "Key Compromise"),
+        (RevocationReason::AffiliationChanged, "Affiliation Changed"),
+        (RevocationReason::Superseded, "Superseded"),
+        (
+            RevocationReason::CessationOfOperation,
+            "Cessation Of Operation",
+        ),
+        (RevocationReason::CertificateHold, "Certificate Hold"),
+        (RevocationReason::PrivilegeWithdrawn, "Privilege Withdrawn"),
+        (RevocationReason::Unspecified, ""),
+    ];
+    let entries: Vec<RevokedEntry> = reasons
+        .iter()
+        .enumerate()
+        .map(|(i, (r, _))| entry(*r, i as i64))
+        .collect();
+    let crl = test_ca().crl(&profile(), 12, NOW, &entries).unwrap();
+    let text = openssl_check(&crl);
+    for (_, name) in reasons.iter().filter(|(_, n)| !n.is_empty()) {
+        assert_eq!(text.matches(name).count(), 1, "{name}:\n{text}");
+    }
+    assert_crl_lints_clean(&crl);
+    let (_, parsed) = CertificateRevocationList::from_der(&crl).unwrap();
+    for r in parsed.iter_revoked_certificates() {
+        let serial = Serial::from_magnitude(r.raw_serial()).unwrap();
+        let want = entries.iter().find(|e| e.serial == serial).unwrap().reason;
+        let got = r.reason_code().map(|(_, code)| code.0);
+        if want == RevocationReason::Unspecified {
+            assert_eq!(got, None, "unspecified is written without a reason code");
+        } else {
+            assert_eq!(got, Some(want.code()), "{want:?}");
+        }
+    }
 }

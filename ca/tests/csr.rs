@@ -6,7 +6,7 @@
 mod common;
 
 use ca::{CsrError, KeyInfo};
-use common::der::find;
+use common::find;
 use common::rsa_raw::{self, RawKey};
 use common::tools::openssl;
 use common::*;

@@ -201,15 +201,17 @@ fn leaf_has_exactly_the_profile_fields() {
         .iter()
         .map(|e| (e.oid.to_id_string(), e.critical))
         .collect();
+    // Exactly these seven, with these criticalities, in rcgen's order (the hand-written
+    // encoder put basicConstraints first; tests/golden.rs shows the order is the only change).
     assert_eq!(
         ids,
         vec![
-            ("2.5.29.19".into(), true),
+            ("2.5.29.35".into(), false),
             ("2.5.29.15".into(), true),
             ("2.5.29.37".into(), false),
-            ("2.5.29.14".into(), false),
-            ("2.5.29.35".into(), false),
             ("2.5.29.31".into(), false),
+            ("2.5.29.14".into(), false),
+            ("2.5.29.19".into(), true),
             ("1.3.6.1.5.5.7.1.1".into(), false),
         ]
     );

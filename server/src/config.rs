@@ -28,8 +28,7 @@ pub struct Config {
     pub public_url: Option<String>,
     /// The browser bundle (`cargo xtask web` output).
     pub web_dir: PathBuf,
-    /// An operator-supplied CA (both or neither). Without them the CA lives in `data_dir`
-    /// (`ca.pem`, `ca.key`), created on first start.
+    /// Older spelling of `ca.cert` and `ca.key` (a key file path), still read.
     pub ca_cert: Option<PathBuf>,
     pub ca_key: Option<PathBuf>,
     pub ca: CaSettings,
@@ -43,9 +42,26 @@ pub struct Config {
     pub expiry_interval_secs: u64,
 }
 
+/// The CA: where its certificate, chain and key are, and the subject and lifetimes of what
+/// it makes. With neither `cert` nor `key` set the CA lives in `data_dir` (`ca.pem`,
+/// `ca.key`, `ca-chain.pem`), a self-signed one created on first start.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct CaSettings {
+    /// The CA certificate (PEM); default `data_dir/ca.pem`.
+    pub cert: Option<PathBuf>,
+    /// The key: a PEM file path (PKCS#8, plain or encrypted) or a `pkcs11:` URI (RFC 7512,
+    /// e.g. `pkcs11:token=portal;object=issuing-ca`); default `data_dir/ca.key`.
+    pub key: Option<String>,
+    /// The certificates above the CA (PEM, its issuer first, the root last); default
+    /// `data_dir/ca-chain.pem` when that exists. Not needed for a self-signed CA.
+    pub chain: Option<PathBuf>,
+    /// File whose first line is the passphrase of an encrypted key file.
+    pub key_passphrase_file: Option<PathBuf>,
+    /// File whose first line is the token's user PIN (with a `pkcs11:` key).
+    pub pin_file: Option<PathBuf>,
+    /// The PKCS#11 module.
+    pub pkcs11_module: PathBuf,
     /// Subject of a CA generated on first start.
     pub common_name: String,
     pub organization: String,
@@ -127,6 +143,12 @@ impl Default for Config {
 impl Default for CaSettings {
     fn default() -> Self {
         CaSettings {
+            cert: None,
+            key: None,
+            chain: None,
+            key_passphrase_file: None,
+            pin_file: None,
+            pkcs11_module: PathBuf::from(ca::PKCS11_DEFAULT_MODULE),
             common_name: "Customs Single Window Portal CA".into(),
             organization: "Customs Single Window".into(),
             country: "TW".into(),
@@ -190,6 +212,28 @@ impl Config {
                 "ca_cert and ca_key must be set together".into(),
             ));
         }
+        if (self.ca_cert.is_some() && self.ca.cert.is_some())
+            || (self.ca_key.is_some() && self.ca.key.is_some())
+        {
+            return Err(ConfigError::Invalid(
+                "set the CA in the [ca] section (ca.cert, ca.key) or with the older ca_cert and \
+                 ca_key, not both"
+                    .into(),
+            ));
+        }
+        if self.ca.cert.is_some() && self.ca_key().is_none() {
+            return Err(ConfigError::Invalid(
+                "ca.cert is set but ca.key is not: configure the key too".into(),
+            ));
+        }
+        if self
+            .ca_key()
+            .is_some_and(|k| ca::Pkcs11Uri::is_pkcs11(&k) && self.ca.pin_file.is_none())
+        {
+            return Err(ConfigError::Invalid(
+                "a pkcs11: CA key needs ca.pin_file (a file with the token's user PIN)".into(),
+            ));
+        }
         let url = self.public_url();
         if !(url.starts_with("http://") || url.starts_with("https://")) {
             return Err(ConfigError::Invalid(format!(
@@ -220,6 +264,32 @@ impl Config {
             ));
         }
         Ok(())
+    }
+
+    /// The configured CA key (`ca.key`, or the older `ca_key`), if any.
+    pub fn ca_key(&self) -> Option<String> {
+        self.ca.key.clone().or_else(|| {
+            self.ca_key
+                .as_ref()
+                .map(|p| p.to_string_lossy().into_owned())
+        })
+    }
+
+    /// The CA certificate file: `ca.cert`, the older `ca_cert`, else `data_dir/ca.pem`.
+    pub fn ca_cert_path(&self) -> PathBuf {
+        self.ca
+            .cert
+            .clone()
+            .or_else(|| self.ca_cert.clone())
+            .unwrap_or_else(|| self.data_dir.join("ca.pem"))
+    }
+
+    /// The chain file: `ca.chain`, else `data_dir/ca-chain.pem`.
+    pub fn ca_chain_path(&self) -> PathBuf {
+        self.ca
+            .chain
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("ca-chain.pem"))
     }
 
     pub fn database_url(&self) -> String {
@@ -337,6 +407,41 @@ mod tests {
             ..Config::default()
         };
         assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn ca_settings_are_checked() {
+        let both = Config {
+            ca_cert: Some("a.pem".into()),
+            ca_key: Some("a.key".into()),
+            ca: CaSettings {
+                key: Some("b.key".into()),
+                ..CaSettings::default()
+            },
+            ..Config::default()
+        };
+        assert!(both.validate().is_err());
+        let mut c = Config::default();
+        c.ca.cert = Some("ca.pem".into());
+        assert!(c.validate().is_err(), "cert without key");
+        c.ca.key = Some("pkcs11:token=t;object=o".into());
+        assert!(c.validate().is_err(), "token key without PIN file");
+        c.ca.pin_file = Some("pin".into());
+        c.validate().unwrap();
+        assert_eq!(c.ca_cert_path(), PathBuf::from("ca.pem"));
+        assert_eq!(c.ca_chain_path(), PathBuf::from("data/ca-chain.pem"));
+        assert_eq!(
+            c.ca.pkcs11_module,
+            PathBuf::from("/usr/lib/softhsm/libsofthsm2.so")
+        );
+        let legacy = Config {
+            ca_cert: Some("x.pem".into()),
+            ca_key: Some("x.key".into()),
+            ..Config::default()
+        };
+        legacy.validate().unwrap();
+        assert_eq!(legacy.ca_key().as_deref(), Some("x.key"));
+        assert_eq!(legacy.ca_cert_path(), PathBuf::from("x.pem"));
     }
 
     #[test]

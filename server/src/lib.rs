@@ -5,6 +5,7 @@
 //! session housekeeping and the mail worker; [`serve`] runs the HTTP server until shutdown.
 
 pub mod auth;
+pub mod ca_commands;
 pub mod ca_setup;
 pub mod clock;
 pub mod config;

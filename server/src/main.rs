@@ -33,6 +33,84 @@ enum Command {
     },
     /// Cancel applications unpaid after 14 days now, instead of waiting for the job.
     ExpireNow,
+    /// The CA: an offline root and the portal's issuing CA (docs/OPERATIONS.md).
+    Ca {
+        #[command(subcommand)]
+        command: CaCommand,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum KeyAlg {
+    Rsa2048,
+    Rsa3072,
+    Rsa4096,
+    P256,
+}
+
+impl From<KeyAlg> for ca::KeyAlgorithm {
+    fn from(k: KeyAlg) -> Self {
+        match k {
+            KeyAlg::Rsa2048 => ca::KeyAlgorithm::Rsa(2048),
+            KeyAlg::Rsa3072 => ca::KeyAlgorithm::Rsa(3072),
+            KeyAlg::Rsa4096 => ca::KeyAlgorithm::Rsa(4096),
+            KeyAlg::P256 => ca::KeyAlgorithm::EcP256,
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum CaCommand {
+    /// Make an offline root: an encrypted key and a self-signed certificate in a new
+    /// directory (the passphrase from --passphrase-file or the first line of stdin).
+    InitRoot {
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        passphrase_file: Option<PathBuf>,
+        #[arg(long, default_value = "Customs Single Window Root CA")]
+        common_name: String,
+        #[arg(long, default_value = "Customs Single Window")]
+        organization: String,
+        #[arg(long, default_value = "TW")]
+        country: String,
+        #[arg(long, default_value_t = 25)]
+        years: u32,
+        #[arg(long, value_enum, default_value = "rsa4096")]
+        key_algorithm: KeyAlg,
+    },
+    /// Make the issuing CA's key where ca.key says (a file or a pkcs11: token; kept when it
+    /// exists) and write its certificate request.
+    IssuingCsr {
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, value_enum, default_value = "rsa3072")]
+        key_algorithm: KeyAlg,
+    },
+    /// With the offline root: sign an issuing CA request (the root key's passphrase from
+    /// --passphrase-file or the first line of stdin).
+    SignIssuing {
+        #[arg(long)]
+        root: PathBuf,
+        #[arg(long)]
+        csr: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 10)]
+        years: u32,
+        #[arg(long)]
+        passphrase_file: Option<PathBuf>,
+    },
+    /// Install the signed issuing CA certificate and the root into the configuration.
+    InstallIssuing {
+        #[arg(long)]
+        cert: PathBuf,
+        #[arg(long)]
+        root: PathBuf,
+        /// Replace an installed CA certificate and chain.
+        #[arg(long)]
+        replace: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -73,9 +151,77 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
+fn run_ca(config: &Config, command: CaCommand) -> Result<(), String> {
+    use server::ca_commands as cmd;
+    let text = |p: &PathBuf| server::ca_setup::read(p).map_err(|e| e.to_string());
+    let now = SystemClock.now();
+    match command {
+        CaCommand::InitRoot {
+            out,
+            passphrase_file,
+            common_name,
+            organization,
+            country,
+            years,
+            key_algorithm,
+        } => {
+            let pass =
+                cmd::passphrase_from(passphrase_file.as_deref()).map_err(|e| e.to_string())?;
+            let opts = cmd::RootOptions {
+                out: out.clone(),
+                subject: ca::CaSubject {
+                    common_name,
+                    organization,
+                    country,
+                },
+                years,
+                algorithm: key_algorithm.into(),
+            };
+            let fp = cmd::init_root(&opts, &pass, now).map_err(|e| e.to_string())?;
+            println!(
+                "root written to {}; SHA-256 fingerprint {fp}",
+                out.display()
+            );
+        }
+        CaCommand::IssuingCsr { out, key_algorithm } => {
+            let created =
+                cmd::issuing_csr(config, &out, key_algorithm.into()).map_err(|e| e.to_string())?;
+            let key = if created { "new key" } else { "existing key" };
+            println!("issuing CA request ({key}) written to {}", out.display());
+        }
+        CaCommand::SignIssuing {
+            root,
+            csr,
+            out,
+            years,
+            passphrase_file,
+        } => {
+            let pass =
+                cmd::passphrase_from(passphrase_file.as_deref()).map_err(|e| e.to_string())?;
+            let fp = cmd::sign_issuing(&root, &text(&csr)?, &out, years, &pass, now)
+                .map_err(|e| e.to_string())?;
+            println!(
+                "issuing CA certificate written to {}; SHA-256 fingerprint {fp}",
+                out.display()
+            );
+        }
+        CaCommand::InstallIssuing {
+            cert,
+            root,
+            replace,
+        } => {
+            let path = cmd::install_issuing(config, &text(&cert)?, &text(&root)?, replace)
+                .map_err(|e| e.to_string())?;
+            println!("issuing CA installed as {}", path.display());
+        }
+    }
+    Ok(())
+}
+
 async fn run(cli: Cli) -> Result<(), String> {
     let config = Config::load(cli.config.as_deref()).map_err(|e| e.to_string())?;
     match cli.command.unwrap_or(Command::Serve) {
+        Command::Ca { command } => run_ca(&config, command),
         Command::Serve => {
             let bind = config.bind;
             let public = config.public_url();

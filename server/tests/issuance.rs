@@ -558,7 +558,7 @@ async fn leaves_never_outlive_the_ca(b: Backend) {
     .unwrap();
     let (cert, key) = (dir.path().join("ca.pem"), dir.path().join("ca.key"));
     std::fs::write(&cert, short.certificate_pem()).unwrap();
-    std::fs::write(&key, short.key_pem().as_bytes()).unwrap();
+    common::write_private(&key, short.key_pem().as_bytes());
     let srv = TestServer::start_with(b, |c| {
         c.ca_cert = Some(cert.clone());
         c.ca_key = Some(key.clone());

@@ -3,8 +3,8 @@
 
 #![allow(dead_code)]
 
-pub mod der;
 pub mod rsa_raw;
+pub mod softhsm;
 pub mod tools;
 
 use std::sync::OnceLock;
@@ -39,6 +39,42 @@ pub fn ca_subject() -> CaSubject {
 pub fn test_ca() -> &'static Ca {
     static CA: OnceLock<Ca> = OnceLock::new();
     CA.get_or_init(|| Ca::generate(&ca_subject(), NOW, 10).unwrap())
+}
+
+pub fn root_subject() -> CaSubject {
+    CaSubject {
+        common_name: "Customs Portal Test Root".into(),
+        organization: "關港貿單一窗口 Test".into(),
+        country: "TW".into(),
+    }
+}
+
+/// An offline root (a new file key of `root_key`, 20 years) and the issuing CA certificate
+/// it signs for `issuing_key`'s request (10 years from [`NOW`]).
+pub fn root_signs(root_key: ca::KeyAlgorithm, issuing_key: &ca::CaKey) -> (Ca, Vec<u8>) {
+    let root = Ca::self_signed(
+        ca::CaKey::generate(root_key).unwrap(),
+        &root_subject(),
+        Serial::random(),
+        NOW - time::Duration::days(1),
+        Ca::years_after(NOW, 20).unwrap(),
+    )
+    .unwrap();
+    let csr = Ca::issuing_csr(issuing_key, &ca_subject()).unwrap();
+    let cert = root
+        .sign_issuing(
+            &csr,
+            Serial::random(),
+            NOW,
+            Ca::years_after(NOW, 10).unwrap(),
+        )
+        .unwrap();
+    (root, cert)
+}
+
+/// Position of `needle` in `haystack`.
+pub fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 pub fn leaf_subject() -> LeafSubject {

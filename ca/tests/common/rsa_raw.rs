@@ -2,10 +2,41 @@
 //! factor, close primes, the ROCA structure) yet correctly signed, so the CA refuses them
 //! for the key and not for the signature. Test-only: no blinding, no constant time.
 
+use der::Encode as _;
+use der::asn1::{AnyRef, BitStringRef, UintRef};
 use num_bigint::BigUint;
 use sha2::{Digest, Sha256};
+use spki::{AlgorithmIdentifierRef, SubjectPublicKeyInfoRef};
 
-use super::der;
+const RSA_ENCRYPTION: der::asn1::ObjectIdentifier =
+    der::asn1::ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+const SHA256_WITH_RSA: der::asn1::ObjectIdentifier =
+    der::asn1::ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11");
+
+/// `CertificationRequestInfo` (RFC 2986) with the subject and key as ready DER.
+#[derive(der::Sequence)]
+struct RequestInfo<'a> {
+    version: u8,
+    subject: AnyRef<'a>,
+    spki: AnyRef<'a>,
+    /// `attributes [0] IMPLICIT SET OF Attribute`, empty.
+    attributes: AnyRef<'a>,
+}
+
+/// `CertificationRequest`.
+#[derive(der::Sequence)]
+struct Request<'a> {
+    info: AnyRef<'a>,
+    algorithm: AlgorithmIdentifierRef<'a>,
+    signature: BitStringRef<'a>,
+}
+
+fn rsa_alg(oid: der::asn1::ObjectIdentifier) -> AlgorithmIdentifierRef<'static> {
+    AlgorithmIdentifierRef {
+        oid,
+        parameters: Some(AnyRef::NULL),
+    }
+}
 
 pub const E: u32 = 65537;
 
@@ -36,11 +67,19 @@ impl RawKey {
     }
 
     pub fn spki(&self) -> Vec<u8> {
-        let rsa_pub = der::seq(&[
-            &der::uint_bytes(&self.n.to_bytes_be()),
-            &der::uint_bytes(&E.to_be_bytes()),
-        ]);
-        der::seq(&[&der::RSA_ENCRYPTION_ALG, &der::bit_string(&rsa_pub)])
+        let (n, e) = (self.n.to_bytes_be(), E.to_be_bytes());
+        let rsa_pub = rsa::pkcs1::RsaPublicKeyRef {
+            modulus: UintRef::new(&n).unwrap(),
+            public_exponent: UintRef::new(&e).unwrap(),
+        }
+        .to_der()
+        .unwrap();
+        SubjectPublicKeyInfoRef {
+            algorithm: rsa_alg(RSA_ENCRYPTION),
+            subject_public_key: BitStringRef::from_bytes(&rsa_pub).unwrap(),
+        }
+        .to_der()
+        .unwrap()
     }
 
     /// RSASSA-PKCS1-v1_5 with SHA-256.
@@ -65,9 +104,24 @@ impl RawKey {
 
     /// A PKCS#10 request for this key with `name` (DER Name), signed with the key.
     pub fn csr(&self, name: &[u8]) -> Vec<u8> {
-        let info = der::seq(&[&der::uint_bytes(&[0]), name, &self.spki(), &[0xa0, 0x00]]);
+        use der::Decode as _;
+        let spki = self.spki();
+        let info = RequestInfo {
+            version: 0,
+            subject: AnyRef::from_der(name).unwrap(),
+            spki: AnyRef::from_der(&spki).unwrap(),
+            attributes: AnyRef::from_der(&[0xa0, 0x00]).unwrap(),
+        }
+        .to_der()
+        .unwrap();
         let sig = self.sign(&info);
-        der::seq(&[&info, &der::SHA256_WITH_RSA_ALG, &der::bit_string(&sig)])
+        Request {
+            info: AnyRef::from_der(&info).unwrap(),
+            algorithm: rsa_alg(SHA256_WITH_RSA),
+            signature: BitStringRef::from_bytes(&sig).unwrap(),
+        }
+        .to_der()
+        .unwrap()
     }
 }
 

@@ -100,3 +100,20 @@ pub fn assert_crl_lints_clean(der: &[u8]) {
 pub fn cert_findings(der: &[u8]) -> String {
     lint("lint_pkix_cert", &[], der)
 }
+
+/// Runs `program` in `dir`, asserts it succeeded and returns stdout and stderr together
+/// (keytool, certutil and pk12util print their verdicts on either).
+pub fn run_ok(program: &str, args: &[&str], dir: &Path) -> String {
+    let out = Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|e| panic!("{program} not found ({e}); scripts/setup.sh installs it"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{program} {args:?} failed:\n{text}");
+    text
+}

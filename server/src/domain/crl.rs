@@ -11,11 +11,12 @@ use super::{DomainError, DomainResult, Services, from_unix};
 use crate::db::crls::StoredCrl;
 use crate::db::{self, counters};
 
-/// How a stored certificate status appears on the CRL; `None`: not listed.
-fn listed_as(status: CertStatus) -> Option<ca::RevocationKind> {
+/// How a stored certificate status appears on the CRL; `None`: not listed. Revocations
+/// carry no reason yet (written without a reasonCode).
+fn listed_as(status: CertStatus) -> Option<ca::RevocationReason> {
     match status {
-        CertStatus::Revoked => Some(ca::RevocationKind::Revoked),
-        CertStatus::Suspended => Some(ca::RevocationKind::Hold),
+        CertStatus::Revoked => Some(ca::RevocationReason::Unspecified),
+        CertStatus::Suspended => Some(ca::RevocationReason::CertificateHold),
         CertStatus::Valid | CertStatus::Expired => None,
     }
 }
@@ -40,13 +41,13 @@ pub async fn regenerate(
         let serial = ca::Serial::from_hex(&c.serial_hex).ok_or_else(|| {
             DomainError::Internal(format!("bad serial {} in the database", c.serial_hex))
         })?;
-        let kind = listed_as(c.status).ok_or_else(|| {
+        let reason = listed_as(c.status).ok_or_else(|| {
             DomainError::Internal(format!("{} is not a CRL status", c.status.code()))
         })?;
         entries.push(ca::RevokedEntry {
             serial,
             revoked_at: from_unix(c.since)?,
-            kind,
+            reason,
         });
     }
     let this_update = now.replace_nanosecond(0).unwrap_or(now);

@@ -59,7 +59,8 @@ pub fn issued_view(
         serial_hex: cert.serial_hex.clone(),
         cert_name: cert.cert_name.clone(),
         certificate_pem: ca::cert_der_to_pem(der),
-        chain_pem: vec![svc.ca.certificate_pem()],
+        // Issuing CA first, the root last: the PFX carries the whole path.
+        chain_pem: svc.ca.chain_pem(),
         not_before: rfc3339(cert.not_before),
         not_after: rfc3339(cert.not_after),
     })

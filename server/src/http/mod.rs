@@ -73,6 +73,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(public::healthz))
         .route("/ca.cer", get(public::ca_cer))
         .route("/ca.pem", get(public::ca_pem))
+        .route("/ca-chain.pem", get(public::ca_chain_pem))
+        .route("/root.cer", get(public::root_cer))
         .route("/crl/ca.crl", get(public::crl))
         .route("/downloads/card-bridge", get(public::card_bridge_download))
         .fallback(fallback)

@@ -1,5 +1,6 @@
-//! Unauthenticated endpoints: health, the CA certificate (AIA caIssuers) and the CRL (CRL
-//! distribution point), the card-bridge download page.
+//! Unauthenticated endpoints: health, the CA certificates (`/ca.cer` is the issuing CA, the
+//! AIA caIssuers of every leaf; `/ca-chain.pem` it and the certificates above it; `/root.cer`
+//! the root to trust), the CRL (CRL distribution point), the card-bridge download page.
 
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
@@ -35,6 +36,24 @@ pub async fn ca_pem(State(state): State<AppState>) -> Response {
     binary(
         "application/x-pem-file",
         state.svc.ca.certificate_pem().into_bytes(),
+        "public, max-age=3600",
+    )
+}
+
+/// The issuing CA and every certificate above it, the root last (one PEM file).
+pub async fn ca_chain_pem(State(state): State<AppState>) -> Response {
+    binary(
+        "application/x-pem-file",
+        state.svc.ca.chain_pem().concat().into_bytes(),
+        "public, max-age=3600",
+    )
+}
+
+/// The root certificate: the issuing CA itself when it is self-signed.
+pub async fn root_cer(State(state): State<AppState>) -> Response {
+    binary(
+        "application/pkix-cert",
+        state.svc.ca.root_der().to_vec(),
         "public, max-age=3600",
     )
 }

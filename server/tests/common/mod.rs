@@ -178,7 +178,7 @@ impl TestServer {
         let ca_cert = dir.path().join("test-ca.pem");
         let ca_key = dir.path().join("test-ca.key");
         std::fs::write(&ca_cert, cert_pem).unwrap();
-        std::fs::write(&ca_key, key_pem).unwrap();
+        write_private(&ca_key, key_pem.as_bytes());
         let mut config = Config {
             bind: addr,
             public_url: Some(format!("http://{addr}")),
@@ -409,6 +409,16 @@ impl Client {
 }
 
 /// Today in Taipei, `YYYY-MM-DD`.
+/// A key, passphrase or PIN file: mode 0600, or the server refuses to start.
+pub fn write_private(path: &Path, contents: &[u8]) {
+    std::fs::write(path, contents).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+}
+
 pub fn today() -> String {
     let d = server::domain::taipei_date(time::OffsetDateTime::now_utc());
     server::domain::format_date(d)
