@@ -5,7 +5,7 @@ source "$(dirname "$0")/lib.sh"
 mode="${1:-test}"
 
 APT_RUN=(ca-certificates curl pkg-config gcc libc6-dev)
-APT_TEST=(chromium chromium-driver libnss3-tools openssl openjdk-17-jre-headless
+APT_TEST=(chromium chromium-driver firefox-esr libnss3-tools openssl openjdk-17-jre-headless
           pcscd libpcsclite-dev vsmartcard-vpcd opensc util-linux python3 python3-pip python3-venv
           softhsm2)
 
@@ -39,8 +39,10 @@ if [ "$mode" = test ]; then
 fi
 
 # npm packages: binaryen (wasm-opt; Debian's corrupts reference-types output), playwright-core
-# (drives Debian's Chromium), node-forge (benchmark baseline).
-for dir in tests/browser card-bridge/tests/browser app/tests/browser; do
+# (drives Debian's Chromium), puppeteer-core (drives Debian's Firefox ESR over WebDriver BiDi),
+# node-forge (benchmark baseline); vite for the keygen package's bundler example (its test
+# copies the example and installs from the npm cache this fills).
+for dir in tests/browser tests/browser/vite-example card-bridge/tests/browser app/tests/browser; do
   if [ -f "$ROOT/$dir/package.json" ]; then
     (cd "$ROOT/$dir" && { [ -d node_modules ] && npm ls >/dev/null 2>&1 || npm ci --no-audit --no-fund --loglevel=error; })
   fi

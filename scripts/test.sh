@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test of the project: native crates (SQLite and PostgreSQL), interop with openssl,
 # keytool, python cryptography, pk12util and pkilint, PC/SC card emulation, and real headless
-# Chromium (keygen module, card bridge popup, the portal journey), and a short fuzz run.
+# Chromium (keygen module, card bridge popup, the portal journey) and Firefox ESR (keygen
+# module), the keygen npm package bundled by Vite, and a short fuzz run.
 # Usage: scripts/test.sh            (installs what is missing first, via scripts/setup.sh)
 source "$(dirname "$0")/lib.sh"
 "$ROOT/scripts/setup.sh" test
@@ -25,7 +26,9 @@ log "browser bundles (cargo xtask web)"
 cargo xtask web
 
 # card-bridge/tests/browser is driven by `cargo test -p card-bridge --test browser_popup`,
-# which starts the card emulator and the bridge it needs.
+# which starts the card emulator and the bridge it needs. tests/browser runs the keygen suite
+# in Chromium and in Firefox ESR (BROWSERS=chromium,firefox is its default) and the Vite
+# example of the keygen npm package.
 for dir in tests/browser app/tests/browser; do
   if [ -f "$dir/package.json" ] && grep -q '"test"' "$dir/package.json"; then
     log "browser tests: $dir"

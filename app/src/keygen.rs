@@ -3,7 +3,10 @@
 //! JavaScript objects (and the encrypted IndexedDB vault); Rust only passes handles around.
 
 use js_sys::{Object, Reflect, Uint8Array};
+use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
+
+use crate::session::Session;
 
 #[wasm_bindgen(raw_module = "/keygen/index.js")]
 extern "C" {
@@ -13,8 +16,9 @@ extern "C" {
     #[wasm_bindgen(js_name = generateKey, catch)]
     async fn js_generate_key(opts: &JsValue) -> std::result::Result<JsValue, JsValue>;
 
-    #[wasm_bindgen(js_name = buildCsr, catch)]
-    fn js_build_csr(pkcs8: &JsValue, subject: &JsValue) -> std::result::Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_name = signCsr, catch)]
+    async fn js_sign_csr(key: &JsValue, subject: &JsValue)
+    -> std::result::Result<JsValue, JsValue>;
 
     #[wasm_bindgen(js_name = buildPfx, catch)]
     fn js_build_pfx(options: &JsValue) -> std::result::Result<Uint8Array, JsValue>;
@@ -26,7 +30,7 @@ extern "C" {
     pub type JsVault;
 
     #[wasm_bindgen(static_method_of = JsVault, js_class = "KeyVault", js_name = open, catch)]
-    async fn js_open() -> std::result::Result<JsValue, JsValue>;
+    async fn js_open(options: &JsValue) -> std::result::Result<JsValue, JsValue>;
 
     #[wasm_bindgen(method, js_name = put, catch)]
     async fn js_put(
@@ -81,7 +85,8 @@ pub async fn init() -> Result<()> {
     js_init().await.map(|_| ()).map_err(KeygenError::from)
 }
 
-/// A generated key pair (the package's `GeneratedKey` object; `pkcs8` is secret).
+/// A generated key pair (the package's `GeneratedKey` object; `pkcs8` is secret, and a
+/// WebCrypto key also holds its `CryptoKey`, which signs the CSR).
 #[derive(Clone)]
 pub struct Key(JsValue);
 
@@ -117,8 +122,8 @@ pub struct Subject<'a> {
     pub serial_number: &'a str,
 }
 
-/// A PEM CSR signed with the key.
-pub fn build_csr(key: &Key, s: &Subject) -> Result<String> {
+/// A PEM CSR signed with the key (by WebCrypto when the key came from it).
+pub async fn sign_csr(key: &Key, s: &Subject<'_>) -> Result<String> {
     let subject = Object::new();
     set(&subject, "cn", &s.cn.into());
     if !s.o.is_empty() {
@@ -130,7 +135,7 @@ pub fn build_csr(key: &Key, s: &Subject) -> Result<String> {
     if !s.serial_number.is_empty() {
         set(&subject, "serialNumber", &s.serial_number.into());
     }
-    let csr = js_build_csr(&key.pkcs8(), &subject)?;
+    let csr = js_sign_csr(&key.0, &subject).await?;
     Reflect::get(&csr, &JsValue::from_str("pem"))
         .ok()
         .and_then(|v| v.as_string())
@@ -184,13 +189,26 @@ pub fn certificate_to_der(pem: &str) -> Result<Uint8Array> {
     Ok(js_certificate_to_der(pem)?)
 }
 
+/// The company whose stored keys this browser may show: the logged-in applicant's tax ID
+/// (none for an operator or before login).
+pub fn vault_owner(session: &Session) -> Option<String> {
+    session
+        .view
+        .with_untracked(|s| s.as_ref().and_then(|s| s.tax_id.clone()))
+        .filter(|t| !t.is_empty())
+}
+
 /// Keys kept in IndexedDB (encrypted under a non-extractable key) from the moment before
-/// the CSR is sent until the `.pfx` is saved, so a closed tab does not lose them.
+/// the CSR is sent until the `.pfx` is saved, so a closed tab does not lose them. A vault is
+/// opened for one company: it lists and hands out only that company's keys, and wipes keys
+/// older than the package's limit (30 days) whenever it opens.
 pub struct Vault(JsVault);
 
 impl Vault {
-    pub async fn open() -> Result<Vault> {
-        let v = JsVault::js_open().await?;
+    pub async fn open(owner: &str) -> Result<Vault> {
+        let options = Object::new();
+        set(&options, "owner", &owner.into());
+        let v = JsVault::js_open(&options).await?;
         Ok(Vault(v.unchecked_into()))
     }
 

@@ -58,8 +58,17 @@ const keygenContenders = {
     await crypto.subtle.exportKey('pkcs8', pair.privateKey);
   },
   moduleWebcrypto: () => kg.generateKey({ algorithm: RSA, backend: 'webcrypto' }),
-  /** What the applicant waits for: generateKey (auto) + buildCsr + buildPfx (compatible). */
+  /**
+   * What the applicant waits for: generateKey (auto) + signCsr (WebCrypto signs the request
+   * with the key's CryptoKey) + buildPfx (compatible).
+   */
   fullAuto: async () => {
+    const key = await kg.generateKey({ algorithm: RSA });
+    await kg.signCsr(key, SUBJECT);
+    kg.buildPfx({ pkcs8: key.pkcs8, certificate: fakeCertificate(key.spki), password: 'abcd1234', friendlyName: SUBJECT.cn });
+  },
+  /** The same with the request signed in Rust (buildCsr), as before signCsr existed. */
+  fullRustCsr: async () => {
     const key = await kg.generateKey({ algorithm: RSA });
     kg.buildCsr(key.pkcs8, SUBJECT);
     kg.buildPfx({ pkcs8: key.pkcs8, certificate: fakeCertificate(key.spki), password: 'abcd1234', friendlyName: SUBJECT.cn });
@@ -129,6 +138,11 @@ export const cases = {
   async csr(n) {
     const key = await kg.generateKey({ algorithm: RSA, backend: 'webcrypto' });
     return timeRuns(n, () => kg.buildCsr(key.pkcs8, SUBJECT));
+  },
+  /** signCsr with a WebCrypto key: csrInfo in Rust, crypto.subtle.sign, csrAssemble. */
+  async csrWebCrypto(n) {
+    const key = await kg.generateKey({ algorithm: RSA, backend: 'webcrypto' });
+    return timeRuns(n, () => kg.signCsr(key, SUBJECT));
   },
   async csrP256(n) {
     const key = await kg.generateKey({ algorithm: { kind: 'ec-p256' }, backend: 'webcrypto' });

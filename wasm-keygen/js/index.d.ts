@@ -11,6 +11,8 @@ export interface GeneratedKey {
   spki: Uint8Array;
   algorithm: KeyAlgorithm;
   backend: 'webcrypto' | 'rust';
+  /** The WebCrypto private key (backend 'webcrypto' only): signCsr signs with it. */
+  privateKey?: CryptoKey;
 }
 
 /**
@@ -60,7 +62,17 @@ export function generateKey(opts?: {
   onPhase?: (p: Phase) => void;
 }): Promise<GeneratedKey>;
 
+/** Signs the request in Rust with the PKCS#8 key. */
 export function buildCsr(pkcs8: Uint8Array, subject: Subject): { pem: string; der: Uint8Array };
+
+/**
+ * Signs the request for a generated (or stored) key: with WebCrypto when the key holds its
+ * CryptoKey, in Rust otherwise. Loads the wasm if needed.
+ */
+export function signCsr(
+  key: Pick<GeneratedKey, 'pkcs8' | 'spki'> & { privateKey?: CryptoKey },
+  subject: Subject,
+): Promise<{ pem: string; der: Uint8Array }>;
 
 export function buildPfx(o: PfxOptions): Uint8Array;
 
@@ -77,9 +89,23 @@ export interface StoredKey extends GeneratedKey {
   createdAt: number;
 }
 
+export const DEFAULT_MAX_AGE_DAYS: 30;
+
+export interface VaultOptions {
+  /** The company the keys belong to (its tax ID): a vault sees only its owner's keys. */
+  owner: string;
+  /** Keys older than this are wiped on open() and list(); default 30. */
+  maxAgeDays?: number;
+  /** IndexedDB database name; default 'customs-keygen-vault'. */
+  dbName?: string;
+  /** Milliseconds since the epoch (tests); default Date.now. */
+  now?: () => number;
+}
+
 /** IndexedDB store of generated keys, encrypted with a non-extractable AES-GCM key. */
 export class KeyVault {
-  static open(dbName?: string): Promise<KeyVault>;
+  static open(options: VaultOptions): Promise<KeyVault>;
+  readonly owner: string;
   put(id: string, key: GeneratedKey, meta?: Record<string, unknown>): Promise<void>;
   get(id: string): Promise<StoredKey | null>;
   list(): Promise<{ id: string; createdAt: number; meta: Record<string, unknown> }[]>;

@@ -3,7 +3,7 @@
 
 import initWasm, * as wasm from './wasm_keygen.js';
 
-export { KeyVault } from './vault.js';
+export { KeyVault, DEFAULT_MAX_AGE_DAYS } from './vault.js';
 
 /** Every refusal of this package: `code` is stable, `message` is for people. */
 export class KeygenError extends Error {
@@ -114,14 +114,21 @@ function hasWebCrypto() {
 
 async function generateWithWebCrypto(algorithm, phase) {
   phase('generating');
-  // Extractable: the key is exported to PKCS#8 for the CSR, the PFX and the vault.
+  // Extractable: the key is exported to PKCS#8 for the PFX and the vault. The CryptoKey is
+  // kept too, so that signCsr signs with WebCrypto instead of loading the key into Rust.
   const pair = await crypto.subtle.generateKey(webCryptoParams(algorithm), true, ['sign', 'verify']);
   phase('exporting');
   const [pkcs8, spki] = await Promise.all([
     crypto.subtle.exportKey('pkcs8', pair.privateKey),
     crypto.subtle.exportKey('spki', pair.publicKey),
   ]);
-  return { pkcs8: new Uint8Array(pkcs8), spki: new Uint8Array(spki), algorithm, backend: 'webcrypto' };
+  return {
+    pkcs8: new Uint8Array(pkcs8),
+    spki: new Uint8Array(spki),
+    algorithm,
+    backend: 'webcrypto',
+    privateKey: pair.privateKey,
+  };
 }
 
 // The pure-Rust path runs in module workers: RSA prime search takes hundreds of
@@ -340,19 +347,48 @@ function optionalString(v) {
   return v === undefined || v === null ? undefined : String(v);
 }
 
-/** Signs a PKCS#10 request for the key with the given subject. */
-export function buildCsr(pkcs8, subject = {}) {
+function subjectFields(subject) {
   const s = subject ?? {};
-  return call(
-    'buildCsr',
-    wasm.buildCsr,
-    bytes(pkcs8, 'key'),
+  return [
     String(s.cn ?? ''),
     optionalString(s.o),
     optionalString(s.ou),
     optionalString(s.c),
     optionalString(s.serialNumber),
-  );
+  ];
+}
+
+/** Signs a PKCS#10 request for the PKCS#8 key with the given subject, in Rust. */
+export function buildCsr(pkcs8, subject = {}) {
+  return call('buildCsr', wasm.buildCsr, bytes(pkcs8, 'key'), ...subjectFields(subject));
+}
+
+function isCryptoKey(k) {
+  return typeof CryptoKey === 'function' && k instanceof CryptoKey;
+}
+
+/** WebCrypto's name for a SHA-256 signature with `key` (the hash of an RSA key is fixed). */
+function signatureParams(key) {
+  return key.algorithm.name === 'ECDSA' ? { name: 'ECDSA', hash: 'SHA-256' } : { name: key.algorithm.name };
+}
+
+/**
+ * Signs a PKCS#10 request for `key` (what generateKey or KeyVault.get returned). A key made
+ * by WebCrypto is signed by WebCrypto with the CryptoKey it keeps: Rust only writes the
+ * request around the signature. Any other key is signed by the Rust code (as buildCsr).
+ */
+export async function signCsr(key, subject = {}) {
+  await init();
+  const fields = subjectFields(subject);
+  if (!isCryptoKey(key?.privateKey)) return buildCsr(key?.pkcs8, subject);
+  const info = call('signCsr', wasm.csrInfo, bytes(key.spki, 'key'), ...fields);
+  let signature;
+  try {
+    signature = await crypto.subtle.sign(signatureParams(key.privateKey), key.privateKey, info);
+  } catch (e) {
+    throw new KeygenError('webcrypto_failed', `WebCrypto signature failed: ${e && e.message}`);
+  }
+  return call('signCsr', wasm.csrAssemble, info, new Uint8Array(signature));
 }
 
 /** Packs key, certificate and chain into a password-protected .pfx. */

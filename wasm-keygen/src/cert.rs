@@ -1,12 +1,13 @@
 //! X.509 certificates as opaque DER with a checked outer structure and the position of the
-//! SubjectPublicKeyInfo. Nothing more is needed to pack a PFX, so no full X.509 parser is
-//! pulled into the wasm.
+//! SubjectPublicKeyInfo, walked with [`crate::reader`]. Nothing more is needed to pack a PFX,
+//! so no full X.509 parser (x509-cert's `Certificate` decodes every extension) is pulled into
+//! the wasm.
 
 use std::ops::Range;
 
-use crate::der::{self, Reader};
 use crate::error::KeygenError;
 use crate::pem;
+use crate::reader::{self, Reader};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Certificate {
@@ -19,23 +20,26 @@ impl Certificate {
     /// and the TBS fields up to the public key.
     pub fn from_der(der: Vec<u8>) -> Result<Self, KeygenError> {
         let bad = KeygenError::bad_certificate;
-        let outer = der::single(&der, der::SEQUENCE, bad)?;
+        let outer = reader::single(&der, reader::SEQUENCE, bad)?;
         let mut cert = Reader::new(outer.content, bad);
-        let tbs = cert.expect(der::SEQUENCE)?;
-        cert.expect(der::SEQUENCE)?;
-        cert.expect(der::BIT_STRING)?;
+        let tbs = cert.expect(reader::SEQUENCE)?;
+        cert.expect(reader::SEQUENCE)?;
+        cert.expect(reader::BIT_STRING)?;
         cert.finish()?;
 
         let mut t = Reader::new(tbs.content, bad);
-        if t.peek_tag() == Some(der::context(0)) {
-            t.read()?;
+        let mut field = t.read()?;
+        if field.tag == reader::context(0) {
+            field = t.read()?;
         }
-        t.expect(der::INTEGER)?; // serialNumber
-        t.expect(der::SEQUENCE)?; // signature
-        t.expect(der::SEQUENCE)?; // issuer
-        t.expect(der::SEQUENCE)?; // validity
-        t.expect(der::SEQUENCE)?; // subject
-        let spki = t.expect(der::SEQUENCE)?;
+        if field.tag != reader::INTEGER {
+            return Err(bad("certificate without a serial number"));
+        }
+        t.expect(reader::SEQUENCE)?; // signature
+        t.expect(reader::SEQUENCE)?; // issuer
+        t.expect(reader::SEQUENCE)?; // validity
+        t.expect(reader::SEQUENCE)?; // subject
+        let spki = t.expect(reader::SEQUENCE)?;
         let start = spki.raw.as_ptr() as usize - der.as_ptr() as usize;
         let spki = start..start + spki.raw.len();
         Ok(Certificate { der, spki })
@@ -44,7 +48,7 @@ impl Certificate {
     /// Every certificate in `input`: PEM text with one or more `CERTIFICATE` blocks, or
     /// one DER certificate.
     pub fn parse_all(input: &[u8]) -> Result<Vec<Self>, KeygenError> {
-        if input.first() == Some(&der::SEQUENCE) {
+        if input.first() == Some(&reader::SEQUENCE) {
             return Ok(vec![Certificate::from_der(input.to_vec())?]);
         }
         let text = std::str::from_utf8(input)
@@ -94,7 +98,7 @@ pub fn certificate_to_pem(der: &[u8]) -> Result<String, KeygenError> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::der::{bit_string, sequence, tlv, uint};
+    use crate::testder::{self as der, bit_string, sequence, tlv, uint};
 
     /// A structurally valid certificate around `spki` (the signature is not real; nothing
     /// here verifies signatures).
@@ -113,7 +117,10 @@ pub(crate) mod tests {
     }
 
     fn spki() -> Vec<u8> {
-        sequence(&[&sequence(&[&der::oid(&[1, 2, 3])]), &bit_string(&[9, 9])])
+        sequence(&[
+            &sequence(&[&der::oid(&der::arcs("1.2.3"))]),
+            &bit_string(&[9, 9]),
+        ])
     }
 
     #[test]

@@ -133,7 +133,7 @@ impl fmt::Display for KeygenError {
             }
             KeygenError::FileNameTooLong => f.write_str("the file name is too long"),
             KeygenError::FriendlyName => f.write_str(
-                "the certificate name must be 1 to 64 characters without control characters",
+                "the certificate name must be 1 to 64 characters, without control characters or characters outside the Basic Multilingual Plane (such as emoji)",
             ),
             KeygenError::Profile(p) => write!(
                 f,

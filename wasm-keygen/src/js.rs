@@ -114,6 +114,34 @@ pub fn build_csr(
     object(&[("pem", csr.pem.into()), ("der", bytes(&csr.der))])
 }
 
+/// The DER `CertificationRequestInfo` for the public key `spki` and the subject, for
+/// WebCrypto to sign (`js/index.js` `signCsr`); `csrAssemble` adds the signature.
+#[wasm_bindgen(js_name = csrInfo)]
+pub fn csr_info(
+    spki: &[u8],
+    cn: String,
+    o: Option<String>,
+    ou: Option<String>,
+    c: Option<String>,
+    serial_number: Option<String>,
+) -> Result<Vec<u8>, JsValue> {
+    let subject = Subject {
+        cn,
+        o,
+        ou,
+        c,
+        serial_number,
+    };
+    crate::csr::request_info(spki, &subject).map_err(to_js)
+}
+
+/// `{ pem, der }` of the request made of `info` (from `csrInfo`) and WebCrypto's signature.
+#[wasm_bindgen(js_name = csrAssemble)]
+pub fn csr_assemble(info: &[u8], signature: &[u8]) -> Result<Object, JsValue> {
+    let csr = crate::csr::assemble_signed(info, signature).map_err(to_js)?;
+    object(&[("pem", csr.pem.into()), ("der", bytes(&csr.der))])
+}
+
 /// The `.pfx` bytes. `certificate` and each `chain` entry are DER or UTF-8 PEM bytes.
 #[wasm_bindgen(js_name = buildPfx)]
 pub fn build_pfx(

@@ -11,10 +11,11 @@ use rsa::traits::PublicKeyParts;
 use rsa::{PrivateKey as RsaPrivateKey, PublicKey as RsaPublicKey};
 use zeroize::Zeroizing;
 
-use crate::der;
+use spki::AlgorithmIdentifierOwned;
+
+use crate::csr;
 use crate::encoding::{self, Pkcs8Key, PublicKey};
 use crate::error::KeygenError;
-use crate::oid;
 
 /// RSA modulus sizes the portal accepts.
 pub const RSA_SIZES: [u32; 3] = [2048, 3072, 4096];
@@ -201,6 +202,24 @@ pub fn rsa_key_from_primes(bits: u32, p: &[u8], q: &[u8]) -> Result<GeneratedKey
     })
 }
 
+/// Checks a SubjectPublicKeyInfo (e.g. exported from WebCrypto) against the rules for
+/// generated keys: RSA 2048/3072/4096 with e = 65537, or P-256.
+pub fn check_public_key(spki: &[u8]) -> Result<KeyAlgorithm, KeygenError> {
+    match encoding::parse_spki(spki)? {
+        PublicKey::Rsa(key) => {
+            let bits = rsa_bits(&key);
+            check_rsa_bits(bits)?;
+            if *key.e_bytes() != [1, 0, 1] {
+                return Err(KeygenError::UnsupportedAlgorithm(
+                    "RSA public exponent other than 65537".into(),
+                ));
+            }
+            Ok(KeyAlgorithm::Rsa { bits })
+        }
+        PublicKey::P256(_) => Ok(KeyAlgorithm::EcP256),
+    }
+}
+
 /// A private key ready to sign.
 #[derive(Clone)]
 pub enum PrivateKey {
@@ -210,7 +229,7 @@ pub enum PrivateKey {
 
 /// A signature and the `AlgorithmIdentifier` that names it.
 pub struct Signed {
-    pub algorithm: Vec<u8>,
+    pub algorithm: AlgorithmIdentifierOwned,
     pub signature: Vec<u8>,
 }
 
@@ -244,16 +263,16 @@ impl PrivateKey {
     pub fn to_pkcs8(&self) -> Result<Zeroizing<Vec<u8>>, KeygenError> {
         match self {
             PrivateKey::Rsa(k) => encoding::rsa_to_pkcs8(k),
-            PrivateKey::P256(k) => Ok(encoding::p256_to_pkcs8(k)),
+            PrivateKey::P256(k) => encoding::p256_to_pkcs8(k),
         }
     }
 
     /// The DER `SubjectPublicKeyInfo`.
     pub fn spki(&self) -> Result<Vec<u8>, KeygenError> {
-        Ok(match self {
+        match self {
             PrivateKey::Rsa(k) => encoding::rsa_to_spki(&RsaPublicKey::from(k.as_ref())),
             PrivateKey::P256(k) => encoding::p256_to_spki(&k.public_key()),
-        })
+        }
     }
 
     /// Whether `spki` (e.g. from a certificate) is this key's public key. Compares the
@@ -277,7 +296,7 @@ impl PrivateKey {
                     .try_sign_with_rng(&mut SysRng, message)
                     .map_err(|_| KeygenError::Crypto("RSA signature failed".into()))?;
                 Ok(Signed {
-                    algorithm: der::algorithm(oid::SHA256_WITH_RSA, Some(&der::null())),
+                    algorithm: csr::sha256_with_rsa()?,
                     signature: sig.to_vec(),
                 })
             }
@@ -287,8 +306,7 @@ impl PrivateKey {
                     .try_sign(message)
                     .map_err(|_| KeygenError::Crypto("ECDSA signature failed".into()))?;
                 Ok(Signed {
-                    // RFC 5758: the parameters field is absent for ECDSA.
-                    algorithm: der::algorithm(oid::ECDSA_WITH_SHA256, None),
+                    algorithm: csr::ecdsa_with_sha256(),
                     signature: sig.to_der().as_bytes().to_vec(),
                 })
             }
@@ -561,7 +579,7 @@ pub(crate) mod tests {
         use p256::ecdsa::signature::Verifier;
         let key = PrivateKey::from_pkcs8(&p256().pkcs8).unwrap();
         let s = key.sign_sha256(b"hello").unwrap();
-        assert_eq!(s.algorithm, der::algorithm(oid::ECDSA_WITH_SHA256, None));
+        assert_eq!(s.algorithm, csr::ecdsa_with_sha256());
         let Ok(PublicKey::P256(pk)) = encoding::parse_spki(&p256().spki) else {
             panic!("not a P-256 key")
         };
@@ -573,6 +591,8 @@ pub(crate) mod tests {
 
     #[test]
     fn rejects_bad_and_unsupported_keys() {
+        use crate::oid;
+        use crate::testder as der;
         assert_eq!(
             PrivateKey::from_pkcs8(b"not der").err().map(|e| e.code()),
             Some("bad_key")
@@ -590,12 +610,15 @@ pub(crate) mod tests {
         // Ed25519 and an EC key on another curve (secp384r1).
         let ed = der::sequence(&[
             &der::uint(0),
-            &der::algorithm(&[1, 3, 101, 112], None),
+            &der::algorithm(der::arcs("1.3.101.112"), None),
             &der::octet_string(&[4, 32, 0, 0]),
         ]);
         let p384 = der::sequence(&[
             &der::uint(0),
-            &der::algorithm(oid::EC_PUBLIC_KEY, Some(&der::oid(&[1, 3, 132, 0, 34]))),
+            &der::algorithm(
+                oid::EC_PUBLIC_KEY,
+                Some(&der::oid(&der::arcs("1.3.132.0.34"))),
+            ),
             &der::octet_string(&[]),
         ]);
         for key in [ed, p384] {

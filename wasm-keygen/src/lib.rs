@@ -7,17 +7,22 @@
 
 pub mod cert;
 pub mod csr;
-mod der;
 pub mod encoding;
 pub mod error;
 pub mod keygen;
 mod oid;
 pub mod pem;
 pub mod pkcs12;
+mod reader;
 pub mod validate;
 
 #[cfg(target_arch = "wasm32")]
 mod js;
+
+#[cfg(test)]
+mod golden_tests;
+#[cfg(test)]
+mod testder;
 
 pub use cert::{Certificate, certificate_to_der, certificate_to_pem};
 pub use csr::{Csr, Subject, build_csr};

@@ -1,7 +1,8 @@
 //! 產製 and 下載: one click generates the key in this browser, stores it (encrypted) in the
 //! vault, sends only the CSR and receives the certificate; then the download & backup form
 //! packs the `.pfx` here and saves `<name>.pfx` and `<name>.cer`. Reopening the page after
-//! a closed tab finishes the job from the stored key.
+//! a closed tab finishes the job from the stored key, which the user may also discard
+//! (after a confirmation). The vault is opened for the logged-in company only.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -13,8 +14,9 @@ use crate::api::{self, ApiError};
 use crate::download;
 use crate::form::{FormCtl, RadioField, TextField};
 use crate::i18n::{lang, pick, tr};
-use crate::keygen::{self, Key, KeygenError, PfxRequest, Profile, Subject, Vault};
+use crate::keygen::{self, Key, KeygenError, PfxRequest, Profile, Subject, Vault, vault_owner};
 use crate::route::Route;
+use crate::session::{Session, use_session};
 use crate::widgets::{Alert, ErrorBox, StatusBadge, local_date};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -65,6 +67,11 @@ struct Ctx {
     vault_failed: RwSignal<bool>,
     resumed: RwSignal<bool>,
     saved: RwSignal<Option<Saved>>,
+    session: Session,
+    /// The discard confirmation is open.
+    confirm_discard: RwSignal<bool>,
+    /// The user discarded the stored key.
+    discarded: RwSignal<bool>,
 }
 
 fn keygen_error(e: &KeygenError) -> (String, String) {
@@ -75,6 +82,51 @@ fn keygen_error(e: &KeygenError) -> (String, String) {
 }
 
 impl Ctx {
+    /// The vault of the logged-in company.
+    async fn vault(&self) -> Result<Vault, KeygenError> {
+        match vault_owner(&self.session) {
+            Some(owner) => Vault::open(&owner).await,
+            None => Err(KeygenError {
+                code: "vault_owner".into(),
+                message: "no company is logged in".into(),
+            }),
+        }
+    }
+
+    /// This company's stored key for the application, if any.
+    async fn stored_key(&self, serial: &str) -> Option<Key> {
+        match self.vault().await {
+            Ok(v) => v.get(serial).await.ok().flatten(),
+            Err(_) => None,
+        }
+    }
+
+    /// Deletes the stored key (after the user confirmed) and shows what is left to do.
+    async fn discard(self) {
+        self.confirm_discard.set(false);
+        self.error.set(None);
+        let Some(serial) = self.serial.try_get_value() else {
+            return;
+        };
+        match self.vault().await {
+            Ok(v) => {
+                if let Err(e) = v.delete(&serial).await {
+                    return self.error.set(Some(keygen_error(&e)));
+                }
+            }
+            // A key the vault never held lives only in this page: dropping it is enough.
+            Err(_) if self.vault_failed.get_untracked() => {}
+            Err(e) => return self.error.set(Some(keygen_error(&e))),
+        }
+        self.key.set_value(None);
+        self.resumed.set(false);
+        self.discarded.set(true);
+        let issued = self.issued.with_untracked(Option::is_some)
+            || self.app.with_untracked(|a| a.as_ref().map(|a| a.status)) == Some(Status::Completed);
+        self.step
+            .set(if issued { Step::NoKey } else { Step::Ready });
+    }
+
     fn fail_keygen(&self, e: &KeygenError) {
         self.error.set(Some(keygen_error(e)));
         self.step.set(Step::Ready);
@@ -83,6 +135,7 @@ impl Ctx {
     /// Generates (unless a key is already held), stores, signs, sends.
     async fn run(self) {
         self.error.set(None);
+        self.discarded.set(false);
         self.api_error.set(None);
         self.step.set(Step::Working);
         let (Some(Some(app)), Some(serial)) =
@@ -110,7 +163,7 @@ impl Ctx {
                 // Stored before the CSR leaves: if the tab closes while the server signs,
                 // the key is still here for the certificate.
                 self.phase.set(Phase::Store);
-                let stored = match Vault::open().await {
+                let stored = match self.vault().await {
                     Ok(v) => v.put(&serial, &key, &cert_name).await,
                     Err(e) => Err(e),
                 };
@@ -126,7 +179,7 @@ impl Ctx {
             c: "TW",
             serial_number: &app.tax_id,
         };
-        let csr = match keygen::build_csr(&key, &subject) {
+        let csr = match keygen::sign_csr(&key, &subject).await {
             Ok(c) => c,
             Err(e) => return self.fail_keygen(&e),
         };
@@ -163,10 +216,7 @@ impl Ctx {
         }
         let status = app.status;
         self.app.set(Some(app));
-        let stored = match Vault::open().await {
-            Ok(v) => v.get(&serial).await.ok().flatten(),
-            Err(_) => None,
-        };
+        let stored = self.stored_key(&serial).await;
         let has_key = stored.is_some();
         if has_key {
             self.key.set_value(stored);
@@ -207,6 +257,9 @@ pub fn Generate(serial: String) -> impl IntoView {
         vault_failed: RwSignal::new(false),
         resumed: RwSignal::new(false),
         saved: RwSignal::new(None),
+        session: use_session(),
+        confirm_discard: RwSignal::new(false),
+        discarded: RwSignal::new(false),
     };
     spawn_local(cx.load());
     on_cleanup(move || {
@@ -221,6 +274,12 @@ pub fn Generate(serial: String) -> impl IntoView {
         {move || cx.app.get().map(|a| view! { <AppFacts app=a /> })}
         {move || cx.error.get().map(|(zh, en)| view! { <Alert zh=zh en=en /> })}
         {move || cx.api_error.get().map(|e| view! { <ErrorBox error=e /> })}
+        {move || cx.discarded.get().then(|| view! {
+            <div class="success-box" role="status" id="key-discarded">{tr(
+                "已捨棄此瀏覽器保存的金鑰。",
+                "The key stored in this browser was discarded.",
+            )}</div>
+        })}
         {move || cx.vault_failed.get().then(|| view! {
             <div class="warn-box" role="alert">{tr(
                 "此瀏覽器無法安全保存金鑰（IndexedDB 無法使用）：完成下載前請勿關閉此分頁。",
@@ -229,9 +288,9 @@ pub fn Generate(serial: String) -> impl IntoView {
         })}
         {move || match cx.step.get() {
             Step::Loading => view! { <p class="loading" role="status">{tr("載入中…", "Loading…")}</p> }.into_any(),
-            Step::Ready => view! { <ReadyView cx=cx /> }.into_any(),
+            Step::Ready => view! { <ReadyView cx=cx /> <DiscardKey cx=cx /> }.into_any(),
             Step::Working => view! { <Progress cx=cx /> }.into_any(),
-            Step::Issued => view! { <Progress cx=cx /> <DownloadForm cx=cx /> }.into_any(),
+            Step::Issued => view! { <Progress cx=cx /> <DownloadForm cx=cx /> <DiscardKey cx=cx /> }.into_any(),
             Step::Saved => view! { <SavedView cx=cx /> }.into_any(),
             Step::NoKey => view! { <NoKeyView cx=cx /> }.into_any(),
             Step::NotNow => view! {
@@ -272,6 +331,49 @@ fn ReadyView(cx: Ctx) -> impl IntoView {
             </div>
         </section>
     }
+}
+
+/// 捨棄金鑰: shown while this browser holds the application's key; asks before deleting.
+#[component]
+fn DiscardKey(cx: Ctx) -> impl IntoView {
+    let held = cx.key.with_value(Option::is_some);
+    held.then(|| {
+        view! {
+            <section class="card" aria-labelledby="discard-title">
+                <h2 id="discard-title">{tr("捨棄金鑰", "Discard the key")}</h2>
+                <p>{tr(
+                    "不再需要此瀏覽器保存的金鑰時（例如要在另一台電腦重新產製），可以將它捨棄。",
+                    "If you no longer need the key stored in this browser (for example to generate a new one on another computer), you can discard it.",
+                )}</p>
+                {move || if cx.confirm_discard.get() {
+                    view! {
+                        <div class="warn-box" role="alertdialog" aria-labelledby="discard-question" id="discard-dialog">
+                            <p id="discard-question">{tr(
+                                "確定要捨棄此金鑰嗎？捨棄後無法復原；若憑證已核發，將無法再為它產生 .pfx 檔，須重新申請憑證。",
+                                "Discard this key? This cannot be undone; if the certificate was already issued, no .pfx can be made for it any more and a new certificate must be applied for.",
+                            )}</p>
+                            <div class="buttons">
+                                <button type="button" class="danger" id="discard-confirm" on:click=move |_| spawn_local(cx.discard())>
+                                    {tr("確定捨棄", "Discard")}
+                                </button>
+                                <button type="button" id="discard-cancel" on:click=move |_| cx.confirm_discard.set(false)>
+                                    {tr("取消", "Cancel")}
+                                </button>
+                            </div>
+                        </div>
+                    }.into_any()
+                } else {
+                    view! {
+                        <div class="buttons">
+                            <button type="button" id="discard-key" on:click=move |_| cx.confirm_discard.set(true)>
+                                {tr("捨棄金鑰…", "Discard key…")}
+                            </button>
+                        </div>
+                    }.into_any()
+                }}
+            </section>
+        }
+    })
 }
 
 #[component]
@@ -407,10 +509,7 @@ async fn save_files(cx: Ctx, name: String, password: String, profile: String) {
     };
     let key = match held {
         Some(k) => Some(k),
-        None => match Vault::open().await {
-            Ok(v) => v.get(&serial).await.ok().flatten(),
-            Err(_) => None,
-        },
+        None => cx.stored_key(&serial).await,
     };
     let Some(key) = key else {
         cx.error.set(Some((
@@ -465,7 +564,7 @@ async fn save_files(cx: Ctx, name: String, password: String, profile: String) {
     download::save(&cer_url, &format!("{name}.cer"));
     download::save(&pfx_url, &format!("{name}.pfx"));
     // The .pfx now holds the key (under the user's password): the stored copy goes.
-    if let Ok(v) = Vault::open().await {
+    if let Ok(v) = cx.vault().await {
         let _ = v.delete(&serial).await;
     }
     cx.key.set_value(None);

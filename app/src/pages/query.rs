@@ -11,7 +11,7 @@ use proto::{Action, ApplicationType, Status};
 use crate::api::{self, ApiError};
 use crate::form::{FormCtl, ReadOnly, SelectField, TextField};
 use crate::i18n::{lang, pick, tr};
-use crate::keygen::Vault;
+use crate::keygen::{Vault, vault_owner};
 use crate::route::Route;
 use crate::session::use_session;
 use crate::widgets::{ErrorBox, StatusBadge, local_date};
@@ -42,9 +42,13 @@ pub fn status_options() -> Vec<(&'static str, &'static str, &'static str)> {
         .collect()
 }
 
-/// Serials with a key stored in this browser's vault (empty if the vault cannot open).
-pub async fn pending_keys() -> HashSet<String> {
-    match Vault::open().await {
+/// Serials with a key of `owner` stored in this browser's vault (empty if the vault cannot
+/// open or nobody is logged in).
+pub async fn pending_keys(owner: Option<String>) -> HashSet<String> {
+    let Some(owner) = owner else {
+        return HashSet::new();
+    };
+    match Vault::open(&owner).await {
         Ok(v) => v.ids().await.unwrap_or_default().into_iter().collect(),
         Err(_) => HashSet::new(),
     }
@@ -79,12 +83,13 @@ pub fn Query() -> impl IntoView {
             q: None,
         };
         error.set(None);
+        let owner = vault_owner(&session);
         spawn_local(async move {
             match api::applications(&q).await {
                 Ok(list) => rows.set(Some(list)),
                 Err(e) => error.set(Some(e)),
             }
-            pending.set(pending_keys().await);
+            pending.set(pending_keys(owner).await);
         });
     };
     search();

@@ -1,11 +1,11 @@
-// Shared helpers for the browser tests and benchmarks: Debian Chromium through
-// playwright-core, and a tiny static server that serves dist/ with the portal's strict CSP.
+// Shared helpers for the browser tests and benchmarks: the browser engines (lib/launcher.js),
+// and a tiny static server that serves dist/ with the portal's strict CSP.
 
 import { createServer } from 'node:http';
 import { existsSync, statSync, createReadStream } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { launch } from './launcher.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const DIST = process.env.PORTAL_DIST ?? path.join(ROOT, 'dist');
@@ -14,18 +14,6 @@ export const PAGES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 
 /** The portal's Content-Security-Policy: no inline script, wasm allowed, nothing else. */
 export const CSP =
   "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; object-src 'none'; base-uri 'none'";
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 const MIME = {
   '.html': 'text/html; charset=utf-8',
@@ -51,8 +39,9 @@ export function requireBuilt(relative, command) {
 /**
  * Serves `mounts` ({ urlPrefix: directory }, longest prefix wins) on 127.0.0.1 with an
  * ephemeral port. Every response carries the CSP. Requests are recorded in `requests`.
+ * `routes` ({ 'POST /path': (body) => ({ status, type, body }) }) answer other requests.
  */
-export async function startServer(mounts = { '/': DIST, '/test/': PAGES }, { csp = CSP } = {}) {
+export async function startServer(mounts = { '/': DIST, '/test/': PAGES }, { csp = CSP, routes = {} } = {}) {
   const prefixes = Object.keys(mounts).sort((a, b) => b.length - a.length);
   const requests = [];
   const server = createServer((req, res) => {
@@ -64,6 +53,16 @@ export async function startServer(mounts = { '/': DIST, '/test/': PAGES }, { csp
       res.setHeader('Content-Security-Policy', csp);
       res.setHeader('X-Content-Type-Options', 'nosniff');
       res.setHeader('Cache-Control', 'no-store');
+      const route = routes[`${req.method} ${url.pathname}`];
+      if (route) {
+        Promise.resolve()
+          .then(() => route(Buffer.concat(chunks)))
+          .then(
+            (r) => res.writeHead(r.status ?? 200, { 'Content-Type': r.type ?? 'application/json' }).end(r.body),
+            (e) => res.writeHead(500).end(String(e)),
+          );
+        return;
+      }
       const prefix = prefixes.find((p) => url.pathname.startsWith(p));
       if (!prefix || (req.method !== 'GET' && req.method !== 'HEAD')) {
         res.writeHead(404).end('not found');
@@ -94,12 +93,9 @@ export async function startServer(mounts = { '/': DIST, '/test/': PAGES }, { csp
   };
 }
 
-/** Launches Debian's Chromium headless (playwright-core cannot download browsers here). */
-export async function launchBrowser() {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} not found: install it with \`apt-get install chromium\` (or set CHROMIUM_PATH)`);
-  }
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+/** Launches `engine` (chromium or firefox, see lib/launcher.js) headless. */
+export function launchBrowser(engine = 'chromium') {
+  return launch(engine);
 }
 
 /**
@@ -111,9 +107,10 @@ export async function openPage(context, url) {
   const problems = [];
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
   page.on('console', (m) => {
-    // Chromium asks for /favicon.ico on its own; its 404 is not the page's problem.
-    if (m.type() === 'error' && !m.location().url.endsWith('/favicon.ico')) {
-      problems.push(`console.error: ${m.text()} (${m.location().url})`);
+    // Browsers ask for /favicon.ico on their own; its 404 is not the page's problem.
+    const url = m.location()?.url ?? '';
+    if (m.type() === 'error' && !url.endsWith('/favicon.ico')) {
+      problems.push(`console.error: ${m.text()} (${url})`);
     }
   });
   const response = await page.goto(url);

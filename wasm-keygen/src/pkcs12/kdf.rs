@@ -1,5 +1,7 @@
 //! The PKCS#12 key derivation function (RFC 7292 appendix B.2), used by the
-//! `pbeWithSHAAnd3-KeyTripleDES-CBC` scheme and by every PKCS#12 MAC.
+//! `pbeWithSHAAnd3-KeyTripleDES-CBC` scheme and by every PKCS#12 MAC: the crate's own
+//! implementation from before it used the `pkcs12` crate's, kept for the tests as an
+//! independent reader of the files (both are checked against OpenSSL's output below).
 
 use sha2::Digest;
 
@@ -106,6 +108,31 @@ mod tests {
         let salt = hex("0A58CF64530D823F");
         assert_eq!(
             derive::<sha2::Sha256>(&pw, &salt, Purpose::Mac, 2048, 32),
+            hex(OPENSSL_SHA256_MAC_2048)
+        );
+    }
+
+    /// The `pkcs12` crate's KDF, which the PFX writer uses, on the same vectors.
+    #[test]
+    fn pkcs12_crate_matches_openssl() {
+        use pkcs12::kdf::{Pkcs12KeyType, derive_key_utf8};
+        let salt = hex("0A58CF64530D823F");
+        assert_eq!(
+            derive_key_utf8::<sha1::Sha1>("smeg", &salt, Pkcs12KeyType::EncryptionKey, 1, 24)
+                .unwrap(),
+            hex("8AAAE6297B6CB04642AB5B077851284EB7128F1A2A7FBCA3")
+        );
+        assert_eq!(
+            derive_key_utf8::<sha1::Sha1>("smeg", &salt, Pkcs12KeyType::Iv, 1, 8).unwrap(),
+            hex("79993DFE048D3B76")
+        );
+        assert_eq!(
+            derive_key_utf8::<sha1::Sha1>("smeg", &salt, Pkcs12KeyType::EncryptionKey, 1000, 24)
+                .unwrap(),
+            hex(OPENSSL_SHA1_1000)
+        );
+        assert_eq!(
+            derive_key_utf8::<sha2::Sha256>("smeg", &salt, Pkcs12KeyType::Mac, 2048, 32).unwrap(),
             hex(OPENSSL_SHA256_MAC_2048)
         );
     }

@@ -8,9 +8,9 @@ use hmac::{KeyInit, Mac};
 use super::kdf::{self, Purpose};
 use super::*;
 use crate::cert::tests::fake_cert;
-use crate::der::Reader;
 use crate::keygen::tests::{p256, rsa2048};
 use crate::pem;
+use crate::testder::{self as der, Reader};
 
 fn bad(why: &'static str) -> KeygenError {
     KeygenError::BadCertificate(why.into())
@@ -45,7 +45,7 @@ struct Opened {
 fn decrypt(algorithm: &[u8], password: &str, ct: &[u8]) -> Vec<u8> {
     let alg = children(der::single(algorithm, der::SEQUENCE, bad).unwrap().content);
     let params = children(alg[1].content);
-    if alg[0].raw == der::oid(oid::PBE_SHA1_3DES) {
+    if alg[0].raw == der::oid(&oid::PBE_SHA1_3DES) {
         let salt = params[0].content;
         let iter = u32::from_be_bytes(pad4(params[1].content));
         let pw = kdf::bmp_password(password);
@@ -56,9 +56,9 @@ fn decrypt(algorithm: &[u8], password: &str, ct: &[u8]) -> Vec<u8> {
             .decrypt_padded_vec::<Pkcs7>(ct)
             .unwrap()
     } else {
-        assert_eq!(alg[0].raw, der::oid(oid::PBES2));
+        assert_eq!(alg[0].raw, der::oid(&oid::PBES2));
         let kdf_alg = children(params[0].content);
-        assert_eq!(kdf_alg[0].raw, der::oid(oid::PBKDF2));
+        assert_eq!(kdf_alg[0].raw, der::oid(&oid::PBKDF2));
         let kdf_params = children(kdf_alg[1].content);
         let salt = kdf_params[0].content;
         let iter = u32::from_be_bytes(pad4(kdf_params[1].content));
@@ -67,7 +67,7 @@ fn decrypt(algorithm: &[u8], password: &str, ct: &[u8]) -> Vec<u8> {
             der::algorithm(oid::HMAC_WITH_SHA256, Some(&der::null()))
         );
         let enc = children(params[1].content);
-        assert_eq!(enc[0].raw, der::oid(oid::AES256_CBC));
+        assert_eq!(enc[0].raw, der::oid(&oid::AES256_CBC));
         let mut key = [0u8; 32];
         pbkdf2::pbkdf2_hmac::<sha2::Sha256>(password.as_bytes(), salt, iter, &mut key);
         cbc::Decryptor::<aes::Aes256>::new_from_slices(&key, enc[1].content)
@@ -91,7 +91,7 @@ fn attrs(bag: &[der::Element<'_>]) -> (Option<String>, Option<Vec<u8>>) {
     for a in children(set.content) {
         let parts = children(a.content);
         let value = children(parts[1].content)[0];
-        if parts[0].raw == der::oid(oid::FRIENDLY_NAME) {
+        if parts[0].raw == der::oid(&oid::FRIENDLY_NAME) {
             assert_eq!(value.tag, der::BMP_STRING);
             let units: Vec<u16> = value
                 .content
@@ -99,7 +99,7 @@ fn attrs(bag: &[der::Element<'_>]) -> (Option<String>, Option<Vec<u8>>) {
                 .map(|c| u16::from_be_bytes([c[0], c[1]]))
                 .collect();
             name = Some(String::from_utf16(&units).unwrap());
-        } else if parts[0].raw == der::oid(oid::LOCAL_KEY_ID) {
+        } else if parts[0].raw == der::oid(&oid::LOCAL_KEY_ID) {
             id = Some(value.content.to_vec());
         }
     }
@@ -111,7 +111,7 @@ fn open(pfx: &[u8], password: &str) -> Result<Opened, &'static str> {
     let top = children(der::single(pfx, der::SEQUENCE, bad).unwrap().content);
     assert_eq!(top[0].raw, der::uint(3));
     let ci = children(top[1].content);
-    assert_eq!(ci[0].raw, der::oid(oid::DATA));
+    assert_eq!(ci[0].raw, der::oid(&oid::DATA));
     let auth_safe = children(ci[1].content)[0].content;
 
     let mac = children(top[2].content);
@@ -120,7 +120,7 @@ fn open(pfx: &[u8], password: &str) -> Result<Opened, &'static str> {
     let salt = mac[1].content;
     let iterations = u32::from_be_bytes(pad4(mac[2].content));
     let pw = kdf::bmp_password(password);
-    let computed = if hash == der::oid(oid::SHA1) {
+    let computed = if hash == der::oid(&oid::SHA1) {
         let key = kdf::derive::<sha1::Sha1>(&pw, salt, Purpose::Mac, iterations, 20);
         let mut m = hmac::Hmac::<sha1::Sha1>::new_from_slice(&key).unwrap();
         m.update(auth_safe);
@@ -140,14 +140,14 @@ fn open(pfx: &[u8], password: &str) -> Result<Opened, &'static str> {
     for ci in children(der::single(auth_safe, der::SEQUENCE, bad).unwrap().content) {
         let ci = children(ci.content);
         let inner = children(ci[1].content)[0];
-        let safe_contents = if ci[0].raw == der::oid(oid::ENCRYPTED_DATA) {
+        let safe_contents = if ci[0].raw == der::oid(&oid::ENCRYPTED_DATA) {
             let ed = children(inner.content);
             let eci = children(ed[1].content);
             assert_eq!(eci[2].tag, der::context_primitive(0));
             algorithms.push(children(eci[1].content)[0].raw.to_vec());
             decrypt(eci[1].raw, password, eci[2].content)
         } else {
-            assert_eq!(ci[0].raw, der::oid(oid::DATA));
+            assert_eq!(ci[0].raw, der::oid(&oid::DATA));
             inner.content.to_vec()
         };
         for bag in children(
@@ -158,9 +158,9 @@ fn open(pfx: &[u8], password: &str) -> Result<Opened, &'static str> {
             let parts = children(bag.content);
             let value = children(parts[1].content)[0];
             let (friendly_name, local_key_id) = attrs(&parts);
-            let value = if parts[0].raw == der::oid(oid::CERT_BAG) {
+            let value = if parts[0].raw == der::oid(&oid::CERT_BAG) {
                 let cb = children(value.content);
-                assert_eq!(cb[0].raw, der::oid(oid::X509_CERTIFICATE));
+                assert_eq!(cb[0].raw, der::oid(&oid::X509_CERTIFICATE));
                 children(cb[1].content)[0].content.to_vec()
             } else {
                 let epki = children(value.content);
@@ -185,7 +185,7 @@ fn open(pfx: &[u8], password: &str) -> Result<Opened, &'static str> {
 
 fn ca_cert(n: u8) -> Vec<u8> {
     fake_cert(&der::sequence(&[
-        &der::algorithm(&[1, 2, 3, u32::from(n)], None),
+        &der::algorithm(der::arcs(&format!("1.2.3.{n}")), None),
         &der::bit_string(&[n]),
     ]))
 }
@@ -220,10 +220,10 @@ fn both_profiles_round_trip_with_key_certificate_and_chain() {
         let o = open(&pfx, "Secret123").unwrap();
         assert_eq!(
             o.algorithms,
-            vec![der::oid(enc), der::oid(enc)],
+            vec![der::oid(&enc), der::oid(&enc)],
             "{profile:?}"
         );
-        assert_eq!(o.mac_hash, der::oid(mac_hash));
+        assert_eq!(o.mac_hash, der::oid(&mac_hash));
         assert_eq!(der::uint(iterations)[2..], o.mac_iterations[..]);
         let key_id = sha1::Sha1::digest(&leaf).to_vec();
         let name = Some("SingleWindow-01-B00051".to_owned());
@@ -231,25 +231,25 @@ fn both_profiles_round_trip_with_key_certificate_and_chain() {
             o.bags,
             vec![
                 Bag {
-                    id: der::oid(oid::CERT_BAG),
+                    id: der::oid(&oid::CERT_BAG),
                     value: leaf.clone(),
                     friendly_name: name.clone(),
                     local_key_id: Some(key_id.clone()),
                 },
                 Bag {
-                    id: der::oid(oid::CERT_BAG),
+                    id: der::oid(&oid::CERT_BAG),
                     value: ca1.clone(),
                     friendly_name: None,
                     local_key_id: None,
                 },
                 Bag {
-                    id: der::oid(oid::CERT_BAG),
+                    id: der::oid(&oid::CERT_BAG),
                     value: ca2.clone(),
                     friendly_name: None,
                     local_key_id: None,
                 },
                 Bag {
-                    id: der::oid(oid::PKCS8_SHROUDED_KEY_BAG),
+                    id: der::oid(&oid::PKCS8_SHROUDED_KEY_BAG),
                     value: key.pkcs8.to_vec(),
                     friendly_name: name,
                     local_key_id: Some(key_id),
@@ -294,7 +294,7 @@ fn pem_inputs_bundles_and_duplicates_are_accepted() {
         .unwrap()
         .bags
         .into_iter()
-        .filter(|b| b.id == der::oid(oid::CERT_BAG))
+        .filter(|b| b.id == der::oid(&oid::CERT_BAG))
         .map(|b| b.value)
         .collect();
     assert_eq!(certs, vec![leaf, ca_cert(1), ca_cert(2)]);
@@ -370,6 +370,14 @@ fn rejections() {
         (
             PfxRequest {
                 friendly_name: &long_name,
+                ..base
+            },
+            "friendly_name",
+        ),
+        (
+            // Outside the BMP: no BMPString for it.
+            PfxRequest {
+                friendly_name: "Cert 🔑",
                 ..base
             },
             "friendly_name",

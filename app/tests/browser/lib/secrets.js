@@ -1,6 +1,8 @@
 // Request-body capture for "the private key never leaves the browser": every request of a
 // browser context (pages and workers) with its body, and the forms a secret could take.
 
+import { COMPANY } from './flows.js';
+
 /** Starts recording; returns the array that fills up. */
 export function recordRequests(context) {
   const seen = [];
@@ -39,27 +41,27 @@ export function leaks(requests, needles) {
   return found;
 }
 
-/** The PKCS#8 of the key the app stored for `serial`, read from the vault in the page. */
-export async function vaultKey(page, serial) {
-  const b64 = await page.evaluate(async (id) => {
+/** The PKCS#8 of the key the app stored for `serial`, read from `owner`'s vault in the page. */
+export async function vaultKey(page, serial, owner = COMPANY.taxId) {
+  const b64 = await page.evaluate(async ({ id, owner }) => {
     const { KeyVault } = await import('/keygen/index.js');
-    const v = await KeyVault.open();
+    const v = await KeyVault.open({ owner });
     const k = await v.get(id);
     v.close();
     if (!k) return null;
     let s = '';
     for (const x of k.pkcs8) s += String.fromCharCode(x);
     return btoa(s);
-  }, serial);
+  }, { id: serial, owner });
   return b64 === null ? null : Buffer.from(b64, 'base64');
 }
 
-export async function vaultIds(page) {
-  return page.evaluate(async () => {
+export async function vaultIds(page, owner = COMPANY.taxId) {
+  return page.evaluate(async (owner) => {
     const { KeyVault } = await import('/keygen/index.js');
-    const v = await KeyVault.open();
+    const v = await KeyVault.open({ owner });
     const ids = (await v.list()).map((e) => e.id);
     v.close();
     return ids;
-  });
+  }, owner);
 }

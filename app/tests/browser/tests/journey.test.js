@@ -242,7 +242,8 @@ test('the applicant journey, with the key never leaving the browser', { timeout:
 test('closing the tab between the CSR and the download loses nothing', { timeout: 180_000 }, async () => {
   const { ctx, requests } = await context();
   const { page, problems } = await newPage(ctx);
-  await f.devLogin(page, portal.url, '04595257');
+  const taxId = '04595257';
+  await f.devLogin(page, portal.url, taxId);
   const operator = await context();
   const op = await newPage(operator.ctx);
   await f.operatorLogin(op.page, portal.url, portal.operator);
@@ -259,7 +260,7 @@ test('closing the tab between the CSR and the download loses nothing', { timeout
   });
   await page.click('#generate');
   assert.equal(await csrSeen, 200, 'the server signed the CSR');
-  const pkcs8 = await vaultKey(page, first.serial);
+  const pkcs8 = await vaultKey(page, first.serial, taxId);
   assert.ok(pkcs8, 'the key was stored before the CSR was sent');
   await page.close();
 
@@ -284,7 +285,7 @@ test('closing the tab between the CSR and the download loses nothing', { timeout
   await again.page.route('**/csr', (route) => route.abort('internetdisconnected'));
   await again.page.click('#generate');
   await again.page.waitForSelector('.error-box');
-  const key2 = await vaultKey(again.page, second.serial);
+  const key2 = await vaultKey(again.page, second.serial, taxId);
   assert.ok(key2);
   await again.page.close();
   const third = await newPage(ctx);

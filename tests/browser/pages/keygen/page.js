@@ -26,4 +26,36 @@ window.codeOf = async (fn) => {
     return `not a KeygenError: ${e && e.name}: ${e && e.message}`;
   }
 };
+/**
+ * What the vault's IndexedDB holds, read and written around the package (as a hostile or
+ * curious script in the page could): `get(store, key)`, `getAll(store)`, `put(store, value)`.
+ */
+window.rawVault = {
+  async run(store, mode, op) {
+    const db = await new Promise((resolve, reject) => {
+      const r = indexedDB.open('customs-keygen-vault');
+      r.onsuccess = () => resolve(r.result);
+      r.onerror = () => reject(r.error);
+    });
+    try {
+      return await new Promise((resolve, reject) => {
+        const tx = db.transaction(store, mode);
+        const r = op(tx.objectStore(store));
+        tx.oncomplete = () => resolve(r.result);
+        tx.onerror = () => reject(tx.error);
+      });
+    } finally {
+      db.close();
+    }
+  },
+  get(store, key) {
+    return this.run(store, 'readonly', (s) => s.get(key));
+  },
+  getAll(store) {
+    return this.run(store, 'readonly', (s) => s.getAll());
+  },
+  put(store, value) {
+    return this.run(store, 'readwrite', (s) => s.put(value));
+  },
+};
 window.keygenReady = true;
