@@ -1,6 +1,13 @@
-//! The keygen package (`/keygen/index.js`, built from wasm-keygen) imported at runtime, as
-//! any other portal would: the app's own wasm carries no RSA code. The private key stays in
-//! JavaScript objects (and the encrypted IndexedDB vault); Rust only passes handles around.
+//! The keygen package (built from wasm-keygen) imported at runtime, as any other portal
+//! would: the app's own wasm carries no RSA code. It is loaded with a dynamic `import()` the
+//! first time a page needs it (generate, the key list on the query page), so the login and
+//! other pages never download it. Its URL comes from `<meta name="portal-keygen">`, which the
+//! release build (`cargo xtask web`) points at the content-hashed copy; without it (the
+//! `trunk serve` dev loop) the package's stable path `/keygen/index.js` is used. The private
+//! key stays in JavaScript objects (and the encrypted IndexedDB vault); Rust only passes
+//! handles around.
+
+use std::cell::RefCell;
 
 use js_sys::{Object, Reflect, Uint8Array};
 use leptos::prelude::*;
@@ -8,29 +15,59 @@ use wasm_bindgen::prelude::*;
 
 use crate::session::Session;
 
-#[wasm_bindgen(raw_module = "/keygen/index.js")]
+// A failed import (a network blip) is forgotten so the next attempt retries.
+#[wasm_bindgen(inline_js = "
+let loading = null;
+export function load_keygen() {
+  if (!loading) {
+    const meta = document.querySelector('meta[name=\"portal-keygen\"]');
+    const url = (meta && meta.content) || '/keygen/index.js';
+    loading = import(url).catch((e) => { loading = null; throw e; });
+  }
+  return loading;
+}")]
 extern "C" {
-    #[wasm_bindgen(js_name = init, catch)]
-    async fn js_init() -> std::result::Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch)]
+    async fn load_keygen() -> std::result::Result<JsValue, JsValue>;
+}
 
-    #[wasm_bindgen(js_name = generateKey, catch)]
-    async fn js_generate_key(opts: &JsValue) -> std::result::Result<JsValue, JsValue>;
+#[wasm_bindgen]
+extern "C" {
+    /// The package's module namespace.
+    type Module;
 
-    #[wasm_bindgen(js_name = signCsr, catch)]
-    async fn js_sign_csr(key: &JsValue, subject: &JsValue)
+    #[wasm_bindgen(method, js_name = init, catch)]
+    async fn js_init(this: &Module) -> std::result::Result<JsValue, JsValue>;
+
+    #[wasm_bindgen(method, js_name = generateKey, catch)]
+    async fn js_generate_key(this: &Module, opts: &JsValue)
     -> std::result::Result<JsValue, JsValue>;
 
-    #[wasm_bindgen(js_name = buildPfx, catch)]
-    fn js_build_pfx(options: &JsValue) -> std::result::Result<Uint8Array, JsValue>;
+    #[wasm_bindgen(method, js_name = signCsr, catch)]
+    async fn js_sign_csr(
+        this: &Module,
+        key: &JsValue,
+        subject: &JsValue,
+    ) -> std::result::Result<JsValue, JsValue>;
 
-    #[wasm_bindgen(js_name = certificateToDer, catch)]
-    fn js_certificate_to_der(pem: &str) -> std::result::Result<Uint8Array, JsValue>;
+    #[wasm_bindgen(method, js_name = buildPfx, catch)]
+    fn js_build_pfx(this: &Module, options: &JsValue) -> std::result::Result<Uint8Array, JsValue>;
 
-    #[wasm_bindgen(js_name = KeyVault)]
+    #[wasm_bindgen(method, js_name = certificateToDer, catch)]
+    fn js_certificate_to_der(this: &Module, pem: &str)
+    -> std::result::Result<Uint8Array, JsValue>;
+
+    /// The `KeyVault` class itself (for its static `open`).
+    #[wasm_bindgen(method, getter, js_name = KeyVault)]
+    fn vault_class(this: &Module) -> VaultClass;
+
+    type VaultClass;
+
+    #[wasm_bindgen(method, js_name = open, catch)]
+    async fn js_open(this: &VaultClass, options: &JsValue)
+    -> std::result::Result<JsValue, JsValue>;
+
     pub type JsVault;
-
-    #[wasm_bindgen(static_method_of = JsVault, js_class = "KeyVault", js_name = open, catch)]
-    async fn js_open(options: &JsValue) -> std::result::Result<JsValue, JsValue>;
 
     #[wasm_bindgen(method, js_name = put, catch)]
     async fn js_put(
@@ -48,6 +85,35 @@ extern "C" {
 
     #[wasm_bindgen(method, js_name = delete, catch)]
     async fn js_delete(this: &JsVault, id: &str) -> std::result::Result<JsValue, JsValue>;
+}
+
+thread_local! {
+    /// The imported package, kept for the synchronous calls (`build_pfx`, `certificate_to_der`).
+    static MODULE: RefCell<Option<Module>> = const { RefCell::new(None) };
+}
+
+/// The package, imported on first use.
+async fn module() -> Result<Module> {
+    if let Some(m) = MODULE.with_borrow(|m| m.clone()) {
+        return Ok(m);
+    }
+    let m: Module = load_keygen()
+        .await
+        .map_err(|e| KeygenError {
+            code: "load_failed".into(),
+            message: KeygenError::from(e).message,
+        })?
+        .unchecked_into();
+    MODULE.with_borrow_mut(|slot| *slot = Some(m.clone()));
+    Ok(m)
+}
+
+/// The package for a synchronous call: pages call these only after `init`, which imported it.
+fn loaded() -> Result<Module> {
+    MODULE.with_borrow(|m| m.clone()).ok_or_else(|| KeygenError {
+        code: "load_failed".into(),
+        message: "the keygen package is not loaded yet".into(),
+    })
 }
 
 /// A refusal from the keygen package: its stable `code` (KeygenError) and message.
@@ -82,7 +148,7 @@ fn set(o: &Object, k: &str, v: &JsValue) {
 
 /// Loads the keygen wasm (once).
 pub async fn init() -> Result<()> {
-    js_init().await.map(|_| ()).map_err(KeygenError::from)
+    module().await?.js_init().await.map(|_| ()).map_err(KeygenError::from)
 }
 
 /// A generated key pair (the package's `GeneratedKey` object; `pkcs8` is secret, and a
@@ -109,7 +175,7 @@ pub async fn generate_key(on_phase: impl FnMut(String) + 'static) -> Result<Key>
     set(&opts, "algorithm", &algorithm);
     set(&opts, "backend", &"auto".into());
     set(&opts, "onPhase", cb.as_ref());
-    let key = js_generate_key(&opts).await.map_err(KeygenError::from);
+    let key = module().await?.js_generate_key(&opts).await.map_err(KeygenError::from);
     // The callback must outlive the promise; it is dropped only after it settled.
     drop(cb);
     key.map(Key)
@@ -135,7 +201,7 @@ pub async fn sign_csr(key: &Key, s: &Subject<'_>) -> Result<String> {
     if !s.serial_number.is_empty() {
         set(&subject, "serialNumber", &s.serial_number.into());
     }
-    let csr = js_sign_csr(&key.0, &subject).await?;
+    let csr = module().await?.js_sign_csr(&key.0, &subject).await?;
     Reflect::get(&csr, &JsValue::from_str("pem"))
         .ok()
         .and_then(|v| v.as_string())
@@ -181,12 +247,12 @@ pub fn build_pfx(key: &Key, r: &PfxRequest) -> Result<Uint8Array> {
     set(&o, "password", &r.password.into());
     set(&o, "friendlyName", &r.friendly_name.into());
     set(&o, "profile", &r.profile.code().into());
-    Ok(js_build_pfx(&o)?)
+    Ok(loaded()?.js_build_pfx(&o)?)
 }
 
 /// The `.cer` (DER) bytes.
 pub fn certificate_to_der(pem: &str) -> Result<Uint8Array> {
-    Ok(js_certificate_to_der(pem)?)
+    Ok(loaded()?.js_certificate_to_der(pem)?)
 }
 
 /// The company whose stored keys this browser may show: the logged-in applicant's tax ID
@@ -208,7 +274,7 @@ impl Vault {
     pub async fn open(owner: &str) -> Result<Vault> {
         let options = Object::new();
         set(&options, "owner", &owner.into());
-        let v = JsVault::js_open(&options).await?;
+        let v = module().await?.vault_class().js_open(&options).await?;
         Ok(Vault(v.unchecked_into()))
     }
 

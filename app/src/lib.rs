@@ -1,6 +1,6 @@
 //! The portal's browser app (Leptos, client-side rendered): applicant pages for the DC02
 //! flow and operator pages, in Traditional Chinese (default) or English. Talks to the
-//! server's JSON API (`api`) and to the keygen package loaded from `/keygen/index.js`.
+//! server's JSON API (`api`) and to the keygen package, imported when a page first needs it (`keygen`).
 
 mod api;
 mod app;

@@ -601,3 +601,67 @@ async fn card_login(b: Backend) {
     srv.stop().await;
 }
 both!(card_login);
+
+/// Issue 17: content-hashed files under /assets/ are cached for a year and sent as their
+/// build-time brotli or gzip copy by Accept-Encoding; the page and API answers are never
+/// taken from a cache unchecked; a missing hashed file is a 404, never the page.
+#[tokio::test]
+async fn static_files_compressed_and_cached_by_name() {
+    let srv = TestServer::start(Backend::Sqlite).await;
+    let web = srv.dir.path().join("web");
+    let app = web.join("assets/app-0123456789abcdef");
+    std::fs::create_dir_all(&app).unwrap();
+    let wasm = app.join("app_bg.wasm");
+    std::fs::write(&wasm, b"\0asm\x01\0\0\0 raw").unwrap();
+    // Distinct bodies show which copy was sent (a real build writes real encodings).
+    std::fs::write(app.join("app_bg.wasm.br"), b"brotli copy").unwrap();
+    std::fs::write(app.join("app_bg.wasm.gz"), b"gzip copy").unwrap();
+    std::fs::write(web.join("index.html"), "<title>portal</title>").unwrap();
+    std::fs::write(web.join("index.html.br"), "page, brotli").unwrap();
+    std::fs::write(web.join("index.html.gz"), "page, gzip").unwrap();
+    let http = reqwest::Client::new();
+    let get = |path: &str, accept: &str| {
+        http.get(srv.url(path))
+            .header("accept-encoding", accept)
+            .send()
+    };
+    let url = "/assets/app-0123456789abcdef/app_bg.wasm";
+
+    for (accept, encoding, body) in [
+        ("gzip, deflate, br, zstd", Some("br"), &b"brotli copy"[..]),
+        ("gzip", Some("gzip"), &b"gzip copy"[..]),
+        ("identity", None, &b"\0asm\x01\0\0\0 raw"[..]),
+    ] {
+        let r = get(url, accept).await.unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{accept}");
+        let h = r.headers().clone();
+        assert_eq!(
+            h.get("content-encoding").map(|v| v.to_str().unwrap()),
+            encoding,
+            "{accept}"
+        );
+        assert_eq!(h["cache-control"], "public, max-age=31536000, immutable");
+        assert_eq!(h["vary"], "accept-encoding");
+        assert_eq!(h["content-type"], "application/wasm");
+        assert_security_headers(&h, "hashed file");
+        assert_eq!(&r.bytes().await.unwrap()[..], body, "{accept}");
+    }
+
+    // The page (and the SPA fallback) is revalidated on every visit, compressed too.
+    for path in ["/", "/index.html", "/applications/SW1/generate"] {
+        let r = get(path, "br").await.unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{path}");
+        assert_eq!(r.headers()["cache-control"], "no-cache", "{path}");
+        assert_eq!(r.headers()["content-encoding"], "br", "{path}");
+        assert_eq!(r.headers()["vary"], "accept-encoding", "{path}");
+    }
+    // A hashed name that does not exist (an old page after its files were pruned) is not
+    // answered with the page, which the browser would then keep for a year.
+    let r = get("/assets/app-ffffffffffffffff/app.js", "br").await.unwrap();
+    assert_eq!(r.status().as_u16(), 404);
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    // API answers are never stored.
+    let r = get("/api/session", "br").await.unwrap();
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    srv.stop().await;
+}

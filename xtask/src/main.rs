@@ -3,8 +3,11 @@
 //! * `keygen [--out DIR] [--bench] [--no-wasm-opt]`: the keygen npm package (default `dist/keygen`);
 //!   `--bench` adds the benchmark page in `DIR/../bench`.
 //! * `web [--out DIR] [--bench] [--no-wasm-opt]`: everything the server serves (default `dist`):
-//!   `keygen/` and, once the app crate is wired in, `app/` plus the shell.
+//!   `index.html`, the content-hashed `assets/` (app, keygen, shell, stylesheet) with their
+//!   `.br`/`.gz`, and `keygen/` (see `web.rs`).
+//! * `style --out FILE`: the concatenated stylesheet alone (used by `trunk serve`, Trunk.toml).
 
+mod compress;
 mod keygen;
 mod paths;
 mod report;
@@ -17,7 +20,8 @@ use anyhow::{Result, bail};
 
 const USAGE: &str = "usage:
   cargo xtask keygen [--out DIR] [--bench] [--no-wasm-opt]   build the keygen package (default dist/keygen)
-  cargo xtask web    [--out DIR] [--bench] [--no-wasm-opt]   build dist/ (keygen + app)";
+  cargo xtask web    [--out DIR] [--bench] [--no-wasm-opt]   build dist/ (keygen + app)
+  cargo xtask style  --out FILE                            write the stylesheet (for trunk serve)";
 
 /// Options shared by the build commands.
 #[derive(Debug, Default)]
@@ -56,6 +60,10 @@ fn main() -> Result<()> {
     match command.as_str() {
         "keygen" => keygen::run(&parse(rest)?),
         "web" => web::run(&parse(rest)?),
+        "style" => match parse(rest)?.out {
+            Some(out) => web::style(&out),
+            None => bail!("style needs --out FILE\n{USAGE}"),
+        },
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(())

@@ -8,17 +8,15 @@ pub mod extract;
 pub mod headers;
 pub mod pages;
 mod public;
+pub mod web;
 
 use axum::Router;
-use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderValue, Method, header};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use tower::ServiceExt as _;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::services::{ServeDir, ServeFile};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -106,7 +104,7 @@ async fn method_not_allowed() -> ApiError {
 }
 
 /// Unknown `/api` paths get a JSON 404; everything else is the app: a file from `web_dir`,
-/// or `index.html` so client-side routes survive a reload.
+/// or `index.html` so client-side routes survive a reload (caching and compression: `web`).
 async fn fallback(State(state): State<AppState>, req: Request) -> Response {
     let path = req.uri().path();
     if path == "/api" || path.starts_with("/api/") {
@@ -115,12 +113,5 @@ async fn fallback(State(state): State<AppState>, req: Request) -> Response {
     if !matches!(*req.method(), Method::GET | Method::HEAD) {
         return ApiError::BadRequest("method not allowed for this path".into()).into_response();
     }
-    let web = &state.config.web_dir;
-    let serve = ServeDir::new(web)
-        .append_index_html_on_directories(true)
-        .fallback(ServeFile::new(web.join("index.html")));
-    match serve.oneshot(req).await {
-        Ok(r) => r.map(Body::new),
-        Err(e) => ApiError::Internal(format!("static file: {e}")).into_response(),
-    }
+    web::serve(&state.config.web_dir, req).await
 }

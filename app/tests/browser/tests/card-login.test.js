@@ -118,7 +118,7 @@ let confDir;
 
 before(async () => {
   if (SKIP) return;
-  for (const p of ['index.html', 'app/app_bg.wasm']) {
+  for (const p of ['index.html']) {
     if (!existsSync(path.join(DIST, p))) throw new Error(`${DIST}/${p} is missing: run \`cargo xtask web\` first`);
   }
   stack = startCardStack();

@@ -25,7 +25,7 @@ let browser;
 let work;
 
 before(async () => {
-  for (const p of ['index.html', 'app/app_bg.wasm', 'keygen/wasm_keygen_bg.wasm']) {
+  for (const p of ['index.html', 'keygen/wasm_keygen_bg.wasm']) {
     if (!existsSync(path.join(DIST, p))) throw new Error(`${DIST}/${p} is missing: run \`cargo xtask web\` first`);
   }
   work = mkdtempSync(path.join(tmpdir(), 'portal-app-journey-'));

@@ -17,7 +17,7 @@ let portal;
 let browser;
 
 before(async () => {
-  for (const p of ['index.html', 'app/app_bg.wasm', 'keygen/wasm_keygen_bg.wasm']) {
+  for (const p of ['index.html', 'keygen/wasm_keygen_bg.wasm']) {
     if (!existsSync(path.join(DIST, p))) throw new Error(`${DIST}/${p} is missing: run \`cargo xtask web\` first`);
   }
   portal = await startFakePortal(DIST);
