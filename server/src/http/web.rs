@@ -28,15 +28,22 @@ pub async fn serve(web: &std::path::Path, req: Request) -> Response {
     let result = if hashed {
         // A missing hashed file is a 404, never the page: a page cached for a year in place
         // of a script would break that browser until the cache expires.
-        dir.oneshot(req).await
+        dir.oneshot(req)
+            .await
+            .map(|r| r.map(Body::new))
+            .map_err(|e| e.to_string())
     } else {
         let index = ServeFile::new(web.join("index.html"))
             .precompressed_br()
             .precompressed_gzip();
-        dir.fallback(index).oneshot(req).await
+        dir.fallback(index)
+            .oneshot(req)
+            .await
+            .map(|r| r.map(Body::new))
+            .map_err(|e| e.to_string())
     };
     let mut resp = match result {
-        Ok(r) => r.map(Body::new),
+        Ok(r) => r,
         Err(e) => return ApiError::Internal(format!("static file: {e}")).into_response(),
     };
     let ok = matches!(
