@@ -88,32 +88,33 @@ extern "C" {
 }
 
 thread_local! {
-    /// The imported package, kept for the synchronous calls (`build_pfx`, `certificate_to_der`).
-    static MODULE: RefCell<Option<Module>> = const { RefCell::new(None) };
+    /// The imported package (its module namespace), kept for the synchronous calls
+    /// (`build_pfx`, `certificate_to_der`).
+    static MODULE: RefCell<Option<JsValue>> = const { RefCell::new(None) };
 }
 
 /// The package, imported on first use.
 async fn module() -> Result<Module> {
-    if let Some(m) = MODULE.with_borrow(|m| m.clone()) {
-        return Ok(m);
+    if let Some(m) = MODULE.with_borrow(Clone::clone) {
+        return Ok(m.unchecked_into());
     }
-    let m: Module = load_keygen()
-        .await
-        .map_err(|e| KeygenError {
-            code: "load_failed".into(),
-            message: KeygenError::from(e).message,
-        })?
-        .unchecked_into();
+    let m = load_keygen().await.map_err(|e| KeygenError {
+        code: "load_failed".into(),
+        message: KeygenError::from(e).message,
+    })?;
     MODULE.with_borrow_mut(|slot| *slot = Some(m.clone()));
-    Ok(m)
+    Ok(m.unchecked_into())
 }
 
 /// The package for a synchronous call: pages call these only after `init`, which imported it.
 fn loaded() -> Result<Module> {
-    MODULE.with_borrow(|m| m.clone()).ok_or_else(|| KeygenError {
-        code: "load_failed".into(),
-        message: "the keygen package is not loaded yet".into(),
-    })
+    MODULE
+        .with_borrow(Clone::clone)
+        .map(JsCast::unchecked_into)
+        .ok_or_else(|| KeygenError {
+            code: "load_failed".into(),
+            message: "the keygen package is not loaded yet".into(),
+        })
 }
 
 /// A refusal from the keygen package: its stable `code` (KeygenError) and message.
