@@ -9,6 +9,7 @@ use proto::api::{
     ErrorBody, ErrorInfo, ImportReport, IssuedCertificate, MailView, OperatorLoginRequest,
     PaymentRecord, RegistrationRequest, RegistrationView, SessionView,
 };
+use proto::admin::{AdminApplications, GridSort};
 use proto::validate::FieldError;
 use proto::{ErrorCode, Lang};
 use serde::Serialize;
@@ -382,8 +383,42 @@ pub async fn ca_pem() -> Result<String, ApiError> {
 
 // --- operator ------------------------------------------------------------------------
 
-pub async fn admin_applications(q: &ApplicationQuery) -> Result<Vec<ApplicationView>, ApiError> {
-    get(&format!("/api/admin/applications{}", application_query(q))).await
+/// The operator grid's query string: the filter, the page and the order.
+pub fn admin_grid_query(q: &ApplicationQuery, sort: GridSort) -> String {
+    let page = q.page.map(|p| p.to_string());
+    let size = q.page_size.map(|p| p.to_string());
+    query_string(&[
+        ("from", q.from.as_deref()),
+        ("to", q.to.as_deref()),
+        ("app_type", q.app_type.map(|t| t.code())),
+        ("status", q.status.map(|s| s.code())),
+        ("tax_id", q.tax_id.as_deref()),
+        ("q", q.q.as_deref()),
+        ("page", page.as_deref()),
+        ("page_size", size.as_deref()),
+        ("sort", sort.sort.map(|s| s.code())),
+        ("dir", sort.dir.map(|d| d.code())),
+    ])
+}
+
+pub async fn admin_applications(
+    q: &ApplicationQuery,
+    sort: GridSort,
+) -> Result<AdminApplications, ApiError> {
+    get(&format!("/api/admin/applications{}", admin_grid_query(q, sort))).await
+}
+
+/// Where the CSV of the grid's current filter and order downloads from (every page).
+pub fn admin_export_url(q: &ApplicationQuery, sort: GridSort) -> String {
+    let all = ApplicationQuery {
+        page: None,
+        page_size: None,
+        ..q.clone()
+    };
+    format!(
+        "/api/admin/applications/export.csv{}",
+        admin_grid_query(&all, sort)
+    )
 }
 
 pub async fn record_payment(p: &PaymentRecord) -> Result<ApplicationView, ApiError> {

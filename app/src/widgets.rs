@@ -130,6 +130,22 @@ pub fn Confirm(
     }
 }
 
+/// The grid's mark on a certificate whose notAfter is within 60 days (15.8): it links to
+/// 展期 of the application when `renew` is given.
+#[component]
+pub fn ExpiryMark(soon: bool, #[prop(optional)] renew: Option<String>) -> impl IntoView {
+    soon.then(|| {
+        let mark = view! { <span class="badge soon">{tr("60 日內到期", "Expires within 60 days")}</span> };
+        match renew {
+            Some(serial) => view! {
+                " "{mark}" "<a class="expiry-renew" href=format!("#/apply/renew/{serial}")>{tr("展期", "Renew")}</a>
+            }
+            .into_any(),
+            None => view! { " "{mark} }.into_any(),
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::ntd;

@@ -161,6 +161,9 @@ pub struct CertificateView {
     pub not_after: String,
     pub status: CertStatus,
     pub registered: bool,
+    /// Valid or suspended and its notAfter within 60 days: the grid marks it and offers 展期.
+    #[serde(default)]
+    pub expiring_soon: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

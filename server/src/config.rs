@@ -40,6 +40,33 @@ pub struct Config {
     pub mail_worker: bool,
     /// Seconds between runs of the unpaid-application expiry job; 0 turns the job off.
     pub expiry_interval_secs: u64,
+    /// What happens to certificates and personal data after issuance (renewal, reminders,
+    /// retention); the jobs run with the expiry job.
+    pub lifecycle: LifecycleSettings,
+}
+
+/// `[lifecycle]`: the periods of the certificate lifecycle jobs (docs/OPERATIONS.md).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LifecycleSettings {
+    /// Days a renewed certificate stays valid after its renewal's certificate was issued,
+    /// unless the new one is registered first (then it is revoked at once as superseded).
+    pub renewal_grace_days: u32,
+    /// Expiry reminder mails this many days before a certificate's notAfter.
+    pub reminder_days: Vec<u32>,
+    /// Days after an application was cancelled, or its certificate expired, before its
+    /// contact and national ID are erased.
+    pub personal_data_retention_days: u32,
+}
+
+impl Default for LifecycleSettings {
+    fn default() -> Self {
+        LifecycleSettings {
+            renewal_grace_days: 30,
+            reminder_days: vec![60, 30, 7],
+            personal_data_retention_days: 365,
+        }
+    }
 }
 
 /// The CA: where its certificate, chain and key are, and the subject and lifetimes of what
@@ -136,6 +163,7 @@ impl Default for Config {
             mail: None,
             mail_worker: true,
             expiry_interval_secs: 60,
+            lifecycle: LifecycleSettings::default(),
         }
     }
 }

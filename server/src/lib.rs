@@ -206,8 +206,30 @@ pub async fn run_jobs_once(state: &AppState) {
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "expiry job failed"),
     }
+    run_lifecycle_jobs(state, now).await;
     if let Err(e) = auth::sessions::purge(&state.svc.db, &state.config.auth, now).await {
         tracing::warn!(error = %e, "session purge failed");
+    }
+}
+
+/// The certificate lifecycle jobs (renewal grace, expiry reminders, personal-data retention),
+/// each a function of `now` and its `[lifecycle]` setting.
+pub async fn run_lifecycle_jobs(state: &AppState, now: time::OffsetDateTime) {
+    let l = &state.config.lifecycle;
+    match domain::renewal::run(&state.svc, l.renewal_grace_days, now).await {
+        Ok(done) if !done.is_empty() => state.mail_queued(),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "renewal job failed"),
+    }
+    match domain::reminders::run(&state.svc, &l.reminder_days, now).await {
+        Ok(done) if !done.is_empty() => state.mail_queued(),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "expiry reminder job failed"),
+    }
+    if let Err(e) =
+        domain::retention::run(&state.svc, l.personal_data_retention_days, now).await
+    {
+        tracing::warn!(error = %e, "personal-data retention job failed");
     }
 }
 

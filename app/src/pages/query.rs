@@ -14,7 +14,7 @@ use crate::i18n::{lang, pick, tr};
 use crate::keygen::{Vault, vault_owner};
 use crate::route::Route;
 use crate::session::use_session;
-use crate::widgets::{ErrorBox, StatusBadge, local_date};
+use crate::widgets::{ErrorBox, ExpiryMark, StatusBadge, local_date};
 
 pub fn type_options() -> Vec<(&'static str, &'static str, &'static str)> {
     ApplicationType::ALL
@@ -195,7 +195,10 @@ fn Results(list: Vec<ApplicationView>, pending: RwSignal<HashSet<String>>) -> im
                                 <td data-label=l("公司名稱", "Company")>{a.company.name.clone()}</td>
                                 <td data-label=l("申請日期", "Date")>{local_date(&a.created_at)}</td>
                                 <td data-label=l("申請類別", "Type")>{move || app_type.label(lang.get())}</td>
-                                <td data-label=l("申請狀態", "Status")><StatusBadge status=a.status /></td>
+                                <td data-label=l("申請狀態", "Status")><StatusBadge status=a.status />
+                                    // 15.8 (screens-b): certificates expiring within 60 days.
+                                    <ExpiryMark soon=a.certificate.as_ref().is_some_and(|c| c.expiring_soon) renew=serial.clone() />
+                                </td>
                                 <td data-label=l("憑證種類", "Certificate kind")>{move || kind.label(lang.get())}</td>
                                 <td data-label=l("專責人員代碼", "Staff code")>{a.staff_code.clone()}</td>
                                 <td data-label=l("功能", "Actions") class="actions">

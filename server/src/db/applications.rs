@@ -31,14 +31,14 @@ pub struct AppRow {
     pub updated_at: i64,
 }
 
-const COLUMNS: &str = "a.id, a.serial, a.tax_id, a.app_type, a.status, a.target_id, \
+pub(super) const COLUMNS: &str = "a.id, a.serial, a.tax_id, a.app_type, a.status, a.target_id, \
     a.company_name, a.company_phone, a.company_fax, a.responsible_person, a.responsible_phone, \
     a.contact_name, a.contact_phone, a.contact_mobile, a.contact_email, a.customs_office, \
     a.business_type, a.box_number, a.cert_kind, a.staff_code, a.staff_national_id, a.cert_name, \
     a.reason, a.created_at, a.updated_at";
 
 impl AppRow {
-    fn from_row(r: &AnyRow) -> Result<AppRow, sqlx::Error> {
+    pub(super) fn from_row(r: &AnyRow) -> Result<AppRow, sqlx::Error> {
         Ok(AppRow {
             id: r.try_get("id")?,
             serial: r.try_get("serial")?,

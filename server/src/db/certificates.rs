@@ -65,6 +65,18 @@ pub async fn of_application(
     optional(conn, &sql, Value::Int(application_id), CertRow::from_row).await
 }
 
+pub async fn by_id(
+    conn: &mut AnyConnection,
+    id: i64,
+    lock: Lock,
+) -> Result<Option<CertRow>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM certificates c WHERE c.id = $1{}",
+        lock.sql()
+    );
+    optional(conn, &sql, Value::Int(id), CertRow::from_row).await
+}
+
 pub async fn by_serial(
     conn: &mut AnyConnection,
     serial_hex: &str,
@@ -150,21 +162,24 @@ pub async fn store_der(
 }
 
 /// `from` → `to` if the row is still in `from`; false when another transaction moved it.
+/// `reason` is the revocation reason stored with it (`None`: unspecified).
 pub async fn move_status(
     conn: &mut AnyConnection,
     id: i64,
     from: CertStatus,
     to: CertStatus,
+    reason: Option<&str>,
     at: i64,
 ) -> Result<bool, sqlx::Error> {
     let n = sqlx::query(
-        "UPDATE certificates SET status = $1, status_changed_at = $2 \
+        "UPDATE certificates SET status = $1, status_changed_at = $2, revocation_reason = $5 \
          WHERE id = $3 AND status = $4",
     )
     .bind(to.code())
     .bind(at)
     .bind(id)
     .bind(from.code())
+    .bind(reason.map(str::to_owned))
     .execute(&mut *conn)
     .await?
     .rows_affected();
@@ -178,6 +193,8 @@ pub struct Listed {
     pub status: CertStatus,
     /// When it entered the status (its `not_before` if that was never recorded).
     pub since: i64,
+    /// The stored revocation reason (`revocation_reason` column).
+    pub reason: Option<String>,
 }
 
 /// Every issued certificate whose stored status is one of `statuses`.
@@ -189,7 +206,8 @@ pub async fn issued_in(
         return Ok(Vec::new());
     }
     let sql = format!(
-        "SELECT serial_hex, status, status_changed_at, not_before FROM certificates \
+        "SELECT serial_hex, status, status_changed_at, not_before, revocation_reason \
+         FROM certificates \
          WHERE status IN ({}) AND cert_der IS NOT NULL",
         placeholders(1, statuses.len())
     );
@@ -213,7 +231,37 @@ pub async fn issued_in(
                     Some(t) => t,
                     None => r.try_get("not_before")?,
                 },
+                reason: r.try_get("revocation_reason")?,
             })
         })
         .collect()
+}
+
+/// Ids of renew applications whose certificate was issued at or before `issued_before` while
+/// the certificate they renew is still valid or suspended and unexpired at `now`.
+pub async fn renewals_past_grace(
+    conn: &mut AnyConnection,
+    issued_before: i64,
+    now: i64,
+    limit: i64,
+) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query(
+        "SELECT r.id FROM applications r \
+         JOIN certificates n ON n.application_id = r.id \
+         JOIN certificates o ON o.application_id = r.target_id \
+         WHERE r.app_type = $1 AND n.cert_der IS NOT NULL AND n.issued_at <= $2 \
+         AND o.cert_der IS NOT NULL AND o.status IN ($3, $4) AND o.not_after > $5 \
+         ORDER BY n.issued_at LIMIT $6",
+    )
+    .bind(proto::ApplicationType::Renew.code())
+    .bind(issued_before)
+    .bind(CertStatus::Valid.code())
+    .bind(CertStatus::Suspended.code())
+    .bind(now)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|r| r.try_get::<i64, _>(0))
+    .collect()
 }

@@ -19,8 +19,11 @@ pub mod counters;
 pub mod crls;
 pub mod operators;
 pub mod query;
+pub mod admin_grid;
 pub mod registrations;
+pub mod reminders;
 pub mod requests;
+pub mod retention;
 pub mod sessions;
 
 use std::str::FromStr;

@@ -5,6 +5,7 @@
 //! needs besides (bills, the CA, registrations) and read through `crate::db`, where all the
 //! SQL is. Every function takes `now`, so tests move time instead of waiting.
 
+pub mod admin_grid;
 pub mod applications;
 pub mod audit;
 pub mod bills;
@@ -16,6 +17,9 @@ pub mod notify;
 pub mod payments;
 pub mod reconciliation;
 pub mod registrations;
+pub mod reminders;
+pub mod renewal;
+pub mod retention;
 pub mod transitions;
 pub mod views;
 

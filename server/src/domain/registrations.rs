@@ -108,7 +108,6 @@ pub async fn register(
         },
         Note {
             detail: serde_json::json!({
-                "staff_name": req.staff_name.trim(),
                 "customs_office": office.code(),
                 "broker_code": req.broker_code.trim(),
             }),
@@ -130,6 +129,8 @@ pub async fn register(
         },
     )
     .await?;
+    // A renewal's certificate in use replaces the one it renews (docs/ARCHITECTURE.md).
+    super::renewal::on_registration(&mut tx, svc, &actor, &issuing, now).await?;
     let app_serial = issuing.serial;
     tx.commit().await?;
     Ok(RegistrationView {

@@ -142,6 +142,8 @@ pub struct Row<S: 'static, E> {
     pub audit: Option<&'static str>,
     pub button: Option<Action>,
     pub guard: Guard,
+    /// The CRL reasonCode a revocation by this row carries (`None`: unspecified).
+    pub crl_reason: Option<ca::RevocationReason>,
 }
 
 /// Events of an application.
@@ -175,6 +177,9 @@ pub enum CertEvent {
     Revoke,
     Suspend,
     Unsuspend,
+    /// The renewal's certificate replaced it: registered by the owner, or the renewal grace
+    /// period ended (the `renewal` job). Revoked with reasonCode superseded.
+    Supersede,
 }
 
 const OWNER: &[Party] = &[Party::Owner];
@@ -182,6 +187,7 @@ const PAYMENTS: &[Party] = &[Party::Operator(Duty::Payments)];
 const SYSTEM: &[Party] = &[Party::System];
 const OWNER_OR_REVOCATION: &[Party] = &[Party::Owner, Party::Operator(Duty::Revocation)];
 const OWNER_OR_HOLDS: &[Party] = &[Party::Owner, Party::Operator(Duty::Holds)];
+const OWNER_OR_SYSTEM: &[Party] = &[Party::Owner, Party::System];
 
 const fn row<S: Copy, E: Copy>(
     from: Before<S>,
@@ -201,6 +207,7 @@ const fn row<S: Copy, E: Copy>(
         audit,
         button,
         guard: Guard::Always,
+        crl_reason: None,
     }
 }
 
@@ -244,6 +251,8 @@ pub const CERTIFICATES: &[Row<CertStatus, CertEvent>] = &[
     row(In(LIVE),      CertEvent::Revoke,     Becomes(CertStatus::Revoked),   OWNER_OR_REVOCATION, Some(MailKind::Revoked),      Some("certificate.revoke"),   Some(Action::Revoke)),
     row(In(VALID),     CertEvent::Suspend,    Becomes(CertStatus::Suspended), OWNER_OR_HOLDS,      Some(MailKind::Suspended),    Some("certificate.suspend"),  Some(Action::Suspend)),
     row(In(SUSPENDED), CertEvent::Unsuspend,  Becomes(CertStatus::Valid),     OWNER_OR_HOLDS,      Some(MailKind::Unsuspended),  Some("certificate.unsuspend"), Some(Action::Unsuspend)),
+    Row { crl_reason: Some(ca::RevocationReason::Superseded),
+    ..row(In(LIVE),    CertEvent::Supersede,  Becomes(CertStatus::Revoked),   OWNER_OR_SYSTEM,     Some(MailKind::Revoked),      Some("certificate.supersede"), None) },
 ];
 
 fn find<S, E: PartialEq + std::fmt::Debug>(
@@ -433,7 +442,8 @@ pub async fn apply(
         } => {
             let row = cert_row(event)?;
             if let Becomes(to) = row.to {
-                if !certificates::move_status(conn, cert.id, cert.status, to, t).await? {
+                let reason = row.crl_reason.map(crl::reason_code);
+                if !certificates::move_status(conn, cert.id, cert.status, to, reason, t).await? {
                     return Err(lost());
                 }
                 add(&mut note.detail, "from", cert.status.code().into());
@@ -554,6 +564,7 @@ mod tests {
             CertEvent::Revoke,
             CertEvent::Suspend,
             CertEvent::Unsuspend,
+            CertEvent::Supersede,
         ] {
             assert_eq!(
                 CERTIFICATES.iter().filter(|r| r.event == e).count(),

@@ -35,14 +35,19 @@ pub fn bill_view(b: &BillRow) -> BillView {
 }
 
 pub fn certificate_view(c: &CertRow, registered: bool, now: i64) -> CertificateView {
+    let status = c.shown_status(now);
     CertificateView {
         serial_hex: c.serial_hex.clone(),
         cert_name: c.cert_name.clone(),
         subject: c.subject_text(),
         not_before: rfc3339(c.not_before),
         not_after: rfc3339(c.not_after),
-        status: c.shown_status(now),
+        status,
         registered,
+        expiring_soon: matches!(
+            status,
+            proto::CertStatus::Valid | proto::CertStatus::Suspended
+        ) && super::reminders::expiring_soon(c.not_after, now),
     }
 }
 

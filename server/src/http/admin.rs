@@ -2,6 +2,9 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use proto::admin::{AdminApplications, GridSort};
 use proto::api::{
     ApplicationQuery, ApplicationView, AuditEntry, CertificateActionRequest, CertificateView,
     ImportReport, MailState, MailView, PaymentRecord,
@@ -14,19 +17,47 @@ use crate::auth::extract::Operator;
 use crate::domain::certificates;
 use crate::domain::transitions::CertEvent;
 use crate::domain::{
-    DomainError, applications, audit, notify, parse_date, payments, reconciliation, taipei_midnight,
+    DomainError, admin_grid, audit, notify, parse_date, payments, reconciliation, taipei_midnight,
 };
 use crate::error::ApiError;
 use crate::state::AppState;
 
+/// The operator's grid: one page, sorted, with the counts per status.
 pub async fn list(
     State(state): State<AppState>,
     who: Operator,
     ApiQuery(q): ApiQuery<ApplicationQuery>,
-) -> Result<Json<Vec<ApplicationView>>, ApiError> {
+    ApiQuery(sort): ApiQuery<GridSort>,
+) -> Result<Json<AdminApplications>, ApiError> {
     Ok(Json(
-        applications::list(&state.svc, &who.actor(), &q, state.now()).await?,
+        admin_grid::list(&state.svc, &who.actor(), &q, sort, state.now()).await?,
     ))
+}
+
+/// The grid's current filter and order as CSV (every page).
+pub async fn export_csv(
+    State(state): State<AppState>,
+    _who: Operator,
+    ApiQuery(q): ApiQuery<ApplicationQuery>,
+    ApiQuery(sort): ApiQuery<GridSort>,
+) -> Result<Response, ApiError> {
+    let now = state.now();
+    let csv = admin_grid::export_csv(&state.svc, &q, sort, now).await?;
+    let name = format!(
+        "applications-{}.csv",
+        crate::domain::format_date(crate::domain::taipei_date(now))
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        csv,
+    )
+        .into_response())
 }
 
 pub async fn payment(

@@ -298,7 +298,21 @@ export async function startFakePortal(dist) {
       store.log(session.display_name, 'certificate.register', a);
       return json(res, 201, r);
     }
-    if (p === '/api/admin/applications' && method === 'GET') return json(res, 200, filter(store.apps).map((a) => store.view(a, 'operator')));
+    if (p === '/api/admin/applications' && method === 'GET') {
+      // The operator grid's page and counts (server/src/domain/admin_grid.rs), newest first.
+      const q = url.searchParams;
+      const rows = filter(store.apps).reverse();
+      const size = [10, 20, 50, 100].includes(Number(q.get('page_size'))) ? Number(q.get('page_size')) : 10;
+      const pages = Math.max(1, Math.ceil(rows.length / size));
+      const page = Math.min(Math.max(1, Number(q.get('page') ?? 1) || 1), pages);
+      // Counts under the filter without its status: pretend each row has the asked status.
+      const all = store.apps.filter((a) => filter([{ ...a, status: q.get('status') ?? a.status }]).length === 1);
+      const counts = ['10', '20', 'A0', 'A9'].map((status) => ({ status, count: all.filter((a) => a.status === status).length }));
+      return json(res, 200, {
+        items: rows.slice((page - 1) * size, page * size).map((a) => store.view(a, 'operator')),
+        page, page_size: size, total: rows.length, counts,
+      });
+    }
     if (p === '/api/admin/payments' && method === 'POST') {
       const d = data();
       const a = store.apps.find((x) => x.bill?.bill_no === d.bill_no);
