@@ -385,20 +385,24 @@ pub async fn ca_pem() -> Result<String, ApiError> {
 
 /// The operator grid's query string: the filter, the page and the order.
 pub fn admin_grid_query(q: &ApplicationQuery, sort: GridSort) -> String {
+    let filter = application_query(&ApplicationQuery {
+        page: None,
+        page_size: None,
+        ..q.clone()
+    });
     let page = q.page.map(|p| p.to_string());
     let size = q.page_size.map(|p| p.to_string());
-    query_string(&[
-        ("from", q.from.as_deref()),
-        ("to", q.to.as_deref()),
-        ("app_type", q.app_type.map(|t| t.code())),
-        ("status", q.status.map(|s| s.code())),
-        ("tax_id", q.tax_id.as_deref()),
-        ("q", q.q.as_deref()),
+    let rest = query_string(&[
         ("page", page.as_deref()),
         ("page_size", size.as_deref()),
         ("sort", sort.sort.map(|s| s.code())),
         ("dir", sort.dir.map(|d| d.code())),
-    ])
+    ]);
+    match (filter.is_empty(), rest.strip_prefix('?')) {
+        (_, None) => filter,
+        (true, Some(_)) => rest,
+        (false, Some(r)) => format!("{filter}&{r}"),
+    }
 }
 
 pub async fn admin_applications(

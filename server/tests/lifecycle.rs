@@ -76,7 +76,7 @@ async fn register(alice: &common::Client, cert: &IssuedCertificate) {
                 "cert_type": "customs_dedicated",
                 "cer_der_b64": b64,
             }),
-            200,
+            201,
         )
         .await;
 }

@@ -153,6 +153,7 @@ pub fn Admin() -> impl IntoView {
                 let p = r.page.clone();
                 let (pages, first, last, total) = (p.pages(), p.first(), p.last(), p.total);
                 let current = p.page;
+                let (at_first, at_last) = (current <= 1, current >= pages);
                 let go = move |n: u32| { page.set(n); search(); };
                 view! {
                     <div class="pager" id="admin-pager">
@@ -160,15 +161,16 @@ pub fn Admin() -> impl IntoView {
                             Lang::ZhTw => format!("第 {current} 頁 共 {pages} 頁，{first} - {last} 共 {total} 筆"),
                             Lang::En => format!("Page {current} of {pages}, {first} - {last} of {total}"),
                         }}</span>
-                        <button type="button" id="page-prev" disabled=current <= 1 on:click=move |_| go(current - 1)>{tr("上一頁", "Previous")}</button>
-                        <button type="button" id="page-next" disabled=current >= pages on:click=move |_| go(current + 1)>{tr("下一頁", "Next")}</button>
+                        <button type="button" id="page-prev" disabled=at_first on:click=move |_| go(current - 1)>{tr("上一頁", "Previous")}</button>
+                        <button type="button" id="page-next" disabled=at_last on:click=move |_| go(current + 1)>{tr("下一頁", "Next")}</button>
                         <label for="page-size">{tr("每頁筆數", "Rows per page")}</label>
                         <select id="page-size" on:change=move |ev| {
                             page_size.set(event_target_value(&ev).parse().unwrap_or(GRID_DEFAULT_SIZE));
                             first_page();
                         }>
-                            {GRID_SIZES.iter().map(|n| view! {
-                                <option value=n.to_string() selected=*n == page_size.get_untracked()>{n.to_string()}</option>
+                            {GRID_SIZES.iter().map(|n| {
+                                let chosen = *n == page_size.get_untracked();
+                                view! { <option value=n.to_string() selected=chosen>{n.to_string()}</option> }
                             }).collect_view()}
                         </select>
                         <a id="admin-export" class="button" href=export_href download="">{tr("匯出 CSV（目前條件）", "Export CSV (current filter)")}</a>

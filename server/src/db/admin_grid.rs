@@ -6,41 +6,9 @@ use proto::admin::{SortDir, SortKey};
 use proto::{ApplicationType, BillStatus, CertStatus, Status};
 use sqlx::{AnyConnection, Row as _};
 
-use super::applications::{AppRow, COLUMNS, Search};
+use super::applications::{AppRow, COLUMNS, Search, filter};
 use super::decode;
-use super::query::{Filter, Value};
-
-/// The WHERE clause of `s`; the status only when `with_status`.
-fn filter(s: &Search, with_status: bool) -> Filter {
-    let mut f = Filter::default();
-    if let Some(t) = &s.tax_id {
-        f.push("a.tax_id = ?", [Value::Text(t.clone())]);
-    }
-    if let Some(n) = &s.number {
-        f.push(
-            "(a.serial = ? OR a.id IN (SELECT application_id FROM bills WHERE bill_no = ?) \
-             OR a.id IN (SELECT application_id FROM certificates WHERE serial_hex = ?))",
-            [
-                Value::Text(n.clone()),
-                Value::Text(n.clone()),
-                Value::Text(n.to_ascii_lowercase()),
-            ],
-        );
-    }
-    if let Some(t) = s.created_from {
-        f.push("a.created_at >= ?", [Value::Int(t)]);
-    }
-    if let Some(t) = s.created_before {
-        f.push("a.created_at < ?", [Value::Int(t)]);
-    }
-    if let Some(t) = s.app_type {
-        f.push("a.app_type = ?", [Value::Text(t.code().to_owned())]);
-    }
-    if with_status && let Some(st) = s.status {
-        f.push("a.status = ?", [Value::Text(st.code().to_owned())]);
-    }
-    f
-}
+use super::query::Value;
 
 fn order_by(sort: SortKey, dir: SortDir) -> String {
     let col = match sort {

@@ -277,14 +277,15 @@ pub struct Search {
     pub limit: i64,
 }
 
-/// Newest first.
-pub async fn search(conn: &mut AnyConnection, s: &Search) -> Result<Vec<AppRow>, sqlx::Error> {
-    let mut filter = Filter::default();
+/// The WHERE clause of a search; the status only when `with_status` (the operator grid's
+/// counts per status leave it out).
+pub(super) fn filter(s: &Search, with_status: bool) -> Filter {
+    let mut f = Filter::default();
     if let Some(t) = &s.tax_id {
-        filter.push("a.tax_id = ?", [Value::Text(t.clone())]);
+        f.push("a.tax_id = ?", [Value::Text(t.clone())]);
     }
     if let Some(n) = &s.number {
-        filter.push(
+        f.push(
             "(a.serial = ? OR a.id IN (SELECT application_id FROM bills WHERE bill_no = ?) \
              OR a.id IN (SELECT application_id FROM certificates WHERE serial_hex = ?))",
             [
@@ -295,17 +296,23 @@ pub async fn search(conn: &mut AnyConnection, s: &Search) -> Result<Vec<AppRow>,
         );
     }
     if let Some(t) = s.created_from {
-        filter.push("a.created_at >= ?", [Value::Int(t)]);
+        f.push("a.created_at >= ?", [Value::Int(t)]);
     }
     if let Some(t) = s.created_before {
-        filter.push("a.created_at < ?", [Value::Int(t)]);
+        f.push("a.created_at < ?", [Value::Int(t)]);
     }
     if let Some(t) = s.app_type {
-        filter.push("a.app_type = ?", [Value::Text(t.code().to_owned())]);
+        f.push("a.app_type = ?", [Value::Text(t.code().to_owned())]);
     }
-    if let Some(st) = s.status {
-        filter.push("a.status = ?", [Value::Text(st.code().to_owned())]);
+    if with_status && let Some(st) = s.status {
+        f.push("a.status = ?", [Value::Text(st.code().to_owned())]);
     }
+    f
+}
+
+/// Newest first.
+pub async fn search(conn: &mut AnyConnection, s: &Search) -> Result<Vec<AppRow>, sqlx::Error> {
+    let mut filter = filter(s, true);
     let limit = filter.bind_next(Value::Int(s.limit));
     let sql = format!(
         "SELECT {COLUMNS} FROM applications a{} ORDER BY a.created_at DESC, a.id DESC LIMIT {limit}",

@@ -245,7 +245,7 @@ pub async fn renewals_past_grace(
     now: i64,
     limit: i64,
 ) -> Result<Vec<i64>, sqlx::Error> {
-    sqlx::query(
+    let q = sqlx::query(
         "SELECT r.id FROM applications r \
          JOIN certificates n ON n.application_id = r.id \
          JOIN certificates o ON o.application_id = r.target_id \
@@ -258,10 +258,6 @@ pub async fn renewals_past_grace(
     .bind(CertStatus::Valid.code())
     .bind(CertStatus::Suspended.code())
     .bind(now)
-    .bind(limit)
-    .fetch_all(&mut *conn)
-    .await?
-    .iter()
-    .map(|r| r.try_get::<i64, _>(0))
-    .collect()
+    .bind(limit);
+    super::ids(conn, q).await
 }

@@ -189,6 +189,19 @@ async fn optional<T>(
         .transpose()
 }
 
+/// The first column (an id) of every row a query returns.
+async fn ids<'q>(
+    conn: &mut sqlx::AnyConnection,
+    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+) -> Result<Vec<i64>, sqlx::Error> {
+    use sqlx::Row as _;
+    q.fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| r.try_get::<i64, _>(0))
+        .collect()
+}
+
 /// `$first, $first+1, ...` for `n` values bound in a row (an `IN (...)` list).
 fn placeholders(first: usize, n: usize) -> String {
     (first..first + n)

@@ -1,7 +1,7 @@
 //! The `expiry_reminders` table: which expiry reminder of which certificate was queued.
 
 use proto::{ApplicationType, CertStatus, Status};
-use sqlx::{AnyConnection, Row as _};
+use sqlx::AnyConnection;
 
 /// Certificates (ids) that expire after `after` and at or before `until`, valid or suspended,
 /// with no reminder of `days_before` days or fewer queued yet and no renewal under way.
@@ -12,7 +12,7 @@ pub async fn due(
     days_before: i64,
     limit: i64,
 ) -> Result<Vec<i64>, sqlx::Error> {
-    sqlx::query(
+    let q = sqlx::query(
         "SELECT c.id FROM certificates c \
          WHERE c.cert_der IS NOT NULL AND c.status IN ($1, $2) \
          AND c.not_after > $3 AND c.not_after <= $4 \
@@ -29,12 +29,8 @@ pub async fn due(
     .bind(days_before)
     .bind(ApplicationType::Renew.code())
     .bind(Status::Cancelled.code())
-    .bind(limit)
-    .fetch_all(&mut *conn)
-    .await?
-    .iter()
-    .map(|r| r.try_get::<i64, _>(0))
-    .collect()
+    .bind(limit);
+    super::ids(conn, q).await
 }
 
 /// Records the reminder; false when it was recorded already (by another run or instance).

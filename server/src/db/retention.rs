@@ -2,7 +2,7 @@
 //! whose purpose has ended (docs/OPERATIONS.md, "Personal data").
 
 use proto::Status;
-use sqlx::{AnyConnection, Row as _};
+use sqlx::AnyConnection;
 
 /// Applications not erased yet that were cancelled (A9) at or before `before`, or whose
 /// certificate (their own, or the one they acted on) expired at or before `before`.
@@ -11,7 +11,7 @@ pub async fn due(
     before: i64,
     limit: i64,
 ) -> Result<Vec<i64>, sqlx::Error> {
-    sqlx::query(
+    let q = sqlx::query(
         "SELECT a.id FROM applications a WHERE a.personal_data_erased_at IS NULL AND ( \
          (a.status = $1 AND a.updated_at <= $2) \
          OR EXISTS (SELECT 1 FROM certificates c WHERE c.application_id = a.id \
@@ -22,12 +22,8 @@ pub async fn due(
     )
     .bind(Status::Cancelled.code())
     .bind(before)
-    .bind(limit)
-    .fetch_all(&mut *conn)
-    .await?
-    .iter()
-    .map(|r| r.try_get::<i64, _>(0))
-    .collect()
+    .bind(limit);
+    super::ids(conn, q).await
 }
 
 /// Blanks the contact (name, phones, e-mail) and the staff national ID of one application and
