@@ -3,13 +3,13 @@
 
 use std::cell::RefCell;
 
+use proto::admin::{AdminApplications, GridSort};
 use proto::api::{
     ApplicationForm, ApplicationQuery, ApplicationView, AuditEntry, CardChallenge,
     CardLoginRequest, CertificateActionRequest, CertificateView, CsrSubmission, DevLoginRequest,
     ErrorBody, ErrorInfo, ImportReport, IssuedCertificate, MailView, OperatorLoginRequest,
     PaymentRecord, RegistrationRequest, RegistrationView, SessionView,
 };
-use proto::admin::{AdminApplications, GridSort};
 use proto::validate::FieldError;
 use proto::{ErrorCode, Lang};
 use serde::Serialize;
@@ -409,7 +409,11 @@ pub async fn admin_applications(
     q: &ApplicationQuery,
     sort: GridSort,
 ) -> Result<AdminApplications, ApiError> {
-    get(&format!("/api/admin/applications{}", admin_grid_query(q, sort))).await
+    get(&format!(
+        "/api/admin/applications{}",
+        admin_grid_query(q, sort)
+    ))
+    .await
 }
 
 /// Where the CSV of the grid's current filter and order downloads from (every page).

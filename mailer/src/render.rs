@@ -122,10 +122,7 @@ fn body(kind: MailKind, p: &MailParams, serial: &str) -> String {
             );
         }
         MailKind::ExpiryReminder => {
-            let _ = writeln!(
-                b,
-                "{whose}申請序號 {serial} 的通關專屬憑證即將到期。\n"
-            );
+            let _ = writeln!(b, "{whose}申請序號 {serial} 的通關專屬憑證即將到期。\n");
             let _ = writeln!(
                 b,
                 "  憑證名稱：{}",
@@ -339,9 +336,10 @@ mod tests {
     fn expiry_reminder_gives_the_last_day_and_links_to_renewal() {
         let m = render(MailKind::ExpiryReminder, &params());
         assert!(m.body_text.contains("有效期限至：2026-12-08\n"));
-        assert!(m.body_text.contains(
-            "https://portal.example.gov.tw/#/apply/renew/SW20261124000001\n"
-        ));
+        assert!(
+            m.body_text
+                .contains("https://portal.example.gov.tw/#/apply/renew/SW20261124000001\n")
+        );
         assert!(m.body_text.contains("憑證名稱：SingleWindow-01-B00051\n"));
     }
 

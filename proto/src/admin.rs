@@ -198,10 +198,7 @@ mod tests {
             Some("Revoked")
         );
         assert_eq!(audit_value_text("bill_no", "AAF1", Lang::En), None);
-        assert_eq!(
-            audit_actor_text("operator:ops", Lang::ZhTw),
-            "作業人員 ops"
-        );
+        assert_eq!(audit_actor_text("operator:ops", Lang::ZhTw), "作業人員 ops");
     }
 
     #[test]

@@ -226,9 +226,7 @@ pub async fn run_lifecycle_jobs(state: &AppState, now: time::OffsetDateTime) {
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "expiry reminder job failed"),
     }
-    if let Err(e) =
-        domain::retention::run(&state.svc, l.personal_data_retention_days, now).await
-    {
+    if let Err(e) = domain::retention::run(&state.svc, l.personal_data_retention_days, now).await {
         tracing::warn!(error = %e, "personal-data retention job failed");
     }
 }

@@ -78,9 +78,9 @@ async fn grid_pages_sorts_filters_counts_and_exports(b: Backend) {
             .total,
         23
     );
-    let tomorrow = server::domain::format_date(
-        server::domain::taipei_date(srv.now() + time::Duration::days(1)),
-    );
+    let tomorrow = server::domain::format_date(server::domain::taipei_date(
+        srv.now() + time::Duration::days(1),
+    ));
     let none = grid(&ops, &format!("?from={tomorrow}")).await;
     assert_eq!((none.page.total, none.page.items.len()), (0, 0));
     assert_eq!(
@@ -111,9 +111,17 @@ async fn grid_pages_sorts_filters_counts_and_exports(b: Backend) {
     );
     let csv = r.text().await.unwrap();
     let lines: Vec<&str> = csv.trim_end().split("\r\n").collect();
-    assert!(lines[0].starts_with("\u{feff}申請序號 Serial,"), "{}", lines[0]);
+    assert!(
+        lines[0].starts_with("\u{feff}申請序號 Serial,"),
+        "{}",
+        lines[0]
+    );
     assert_eq!(lines.len(), 1 + 4, "{csv}");
-    assert!(lines[1].contains("20 完成繳費，待業者金鑰產製"), "{}", lines[1]);
+    assert!(
+        lines[1].contains("20 完成繳費，待業者金鑰產製"),
+        "{}",
+        lines[1]
+    );
     assert!(lines[1].contains("台灣報關股份有限公司"));
     let all = ops
         .get("/api/admin/applications/export.csv")
@@ -206,7 +214,10 @@ async fn bench_grid(b: Backend) {
     let srv = TestServer::start(b).await;
     let t = Instant::now();
     fill(&srv, b, n).await;
-    println!("{b:?}: {n} applications inserted in {:.1} s", t.elapsed().as_secs_f64());
+    println!(
+        "{b:?}: {n} applications inserted in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
     let page = |p: Option<u32>| ApplicationQuery {
         page: p,
         page_size: Some(50),

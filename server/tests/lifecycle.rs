@@ -30,7 +30,11 @@ async fn crl_text(srv: &TestServer) -> String {
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("crl.der"), &der).unwrap();
-    std::fs::write(dir.path().join("ca.pem"), srv.state.svc.ca.certificate_pem()).unwrap();
+    std::fs::write(
+        dir.path().join("ca.pem"),
+        srv.state.svc.ca.certificate_pem(),
+    )
+    .unwrap();
     String::from_utf8(common::openssl(
         dir.path(),
         &[
@@ -332,7 +336,10 @@ async fn retention_erases_contact_and_national_id(b: Backend) {
         form.contact.mobile.as_str(),
         form.staff_national_id.as_str(),
     ] {
-        assert!(!audit.contains(secret), "{secret} in the audit log:\n{audit}");
+        assert!(
+            !audit.contains(secret),
+            "{secret} in the audit log:\n{audit}"
+        );
     }
 
     // Kept during the period.

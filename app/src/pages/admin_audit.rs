@@ -126,7 +126,8 @@ pub fn AdminAudit() -> impl IntoView {
 
 /// The detail JSON as labelled fields: known keys and values in words, others as they are.
 fn detail_fields(detail: &str, lang: Lang) -> AnyView {
-    let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(detail) else {
+    let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(detail)
+    else {
         return view! { <span>{detail.to_owned()}</span> }.into_any();
     };
     if map.is_empty() {

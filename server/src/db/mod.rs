@@ -10,6 +10,7 @@
 //! written and compared through the vocabulary's `code()` (`Status`, `CertStatus`,
 //! `BillStatus`), never as SQL literals. The mailer crate keeps its own outbox SQL.
 
+pub mod admin_grid;
 pub mod applications;
 pub mod audit;
 pub mod bills;
@@ -19,7 +20,6 @@ pub mod counters;
 pub mod crls;
 pub mod operators;
 pub mod query;
-pub mod admin_grid;
 pub mod registrations;
 pub mod reminders;
 pub mod requests;

@@ -8,7 +8,9 @@ use proto::validate::FieldCode;
 use proto::{CertStatus, Lang, Status};
 use time::OffsetDateTime;
 
-use super::{Actor, DomainError, DomainResult, Services, TAIPEI, parse_date, taipei_midnight, views};
+use super::{
+    Actor, DomainError, DomainResult, Services, TAIPEI, parse_date, taipei_midnight, views,
+};
 use crate::db::admin_grid::{self, ExportRow};
 use crate::db::applications::Search;
 
@@ -33,10 +35,11 @@ fn search_of(q: &ApplicationQuery) -> DomainResult<Search> {
             .map(str::to_owned)
     };
     let created_before = match day(q.to.as_deref(), "to")? {
-        Some(d) => Some(taipei_midnight(
-            d.next_day()
-                .ok_or_else(|| DomainError::field("to", FieldCode::Format))?,
-        )),
+        Some(d) => {
+            Some(taipei_midnight(d.next_day().ok_or_else(|| {
+                DomainError::field("to", FieldCode::Format)
+            })?))
+        }
         None => None,
     };
     Ok(Search {
@@ -71,10 +74,7 @@ pub async fn list(
         })
         .collect();
     let total = match q.status {
-        Some(s) => counts
-            .iter()
-            .find(|c| c.status == s)
-            .map_or(0, |c| c.count),
+        Some(s) => counts.iter().find(|c| c.status == s).map_or(0, |c| c.count),
         None => counts.iter().map(|c| c.count).sum(),
     };
     let page_size = page_size_or_default(q.page_size);

@@ -103,7 +103,8 @@ pub async fn run(
     let issued_before = (now - Duration::days(i64::from(grace_days))).unix_timestamp();
     let due = {
         let mut conn = svc.db.conn().await?;
-        db::certificates::renewals_past_grace(&mut conn, issued_before, now.unix_timestamp(), BATCH).await?
+        db::certificates::renewals_past_grace(&mut conn, issued_before, now.unix_timestamp(), BATCH)
+            .await?
     };
     let mut done = Vec::new();
     for renewal_id in due {

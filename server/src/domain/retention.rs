@@ -52,7 +52,10 @@ pub async fn run(
         erased.push(app.serial);
     }
     if !erased.is_empty() {
-        tracing::info!(count = erased.len(), "erased personal data of closed applications");
+        tracing::info!(
+            count = erased.len(),
+            "erased personal data of closed applications"
+        );
     }
     Ok(erased)
 }

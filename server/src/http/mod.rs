@@ -56,10 +56,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/registrations", post(applicant::register))
         .route("/api/admin/applications", get(admin::list))
-        .route(
-            "/api/admin/applications/export.csv",
-            get(admin::export_csv),
-        )
+        .route("/api/admin/applications/export.csv", get(admin::export_csv))
         .route("/api/admin/payments", post(admin::payment))
         .route(
             "/api/admin/reconciliation",
