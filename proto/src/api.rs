@@ -77,6 +77,67 @@ pub struct ApplicationQuery {
     pub tax_id: Option<String>,
     /// Operator search only: application serial, bill number or certificate serial.
     pub q: Option<String>,
+    /// 1-based page number; `None` is the first page.
+    pub page: Option<u32>,
+    /// Rows per page, one of [`PAGE_SIZES`]; `None` is [`DEFAULT_PAGE_SIZE`].
+    pub page_size: Option<u32>,
+}
+
+/// The page sizes a list offers (the manual's grid shows 10 rows).
+pub const PAGE_SIZES: [u32; 4] = [10, 20, 50, 100];
+pub const DEFAULT_PAGE_SIZE: u32 = 10;
+
+/// One page of a list, newest first, and where it sits in the whole result:
+/// "第 {page} 頁 共 {pages()} 頁, {first()} - {last()} 共 {total} 筆".
+/// Offset paging: `page` and `page_size` are echoed after clamping (a page past the end
+/// answers the last page, an unknown size the default).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// 1-based.
+    pub page: u32,
+    pub page_size: u32,
+    /// Rows matching the filter on every page.
+    pub total: u64,
+}
+
+impl<T> Page<T> {
+    /// Number of pages, at least 1 (an empty result is "第 1 頁 共 1 頁").
+    pub fn pages(&self) -> u32 {
+        page_count(self.total, self.page_size)
+    }
+
+    /// 1-based index of the first row on this page; 0 when the result is empty.
+    pub fn first(&self) -> u64 {
+        if self.total == 0 {
+            0
+        } else {
+            u64::from(self.page.saturating_sub(1)) * u64::from(self.page_size) + 1
+        }
+    }
+
+    /// 1-based index of the last row on this page; 0 when the result is empty.
+    pub fn last(&self) -> u64 {
+        (self.first() + self.items.len() as u64).saturating_sub(1)
+    }
+}
+
+/// Pages needed for `total` rows, at least 1.
+pub fn page_count(total: u64, page_size: u32) -> u32 {
+    let size = u64::from(page_size.max(1));
+    u32::try_from(total.div_ceil(size).max(1)).unwrap_or(u32::MAX)
+}
+
+/// The page size a request asked for if it is one of [`PAGE_SIZES`], else the default.
+pub fn page_size_or_default(asked: Option<u32>) -> u32 {
+    asked
+        .filter(|s| PAGE_SIZES.contains(s))
+        .unwrap_or(DEFAULT_PAGE_SIZE)
+}
+
+/// The 1-based page to show for `asked` (clamped to `1..=pages`).
+pub fn page_or_last(asked: Option<u32>, total: u64, page_size: u32) -> u32 {
+    asked.unwrap_or(1).clamp(1, page_count(total, page_size))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -316,4 +377,44 @@ pub struct ErrorInfo {
     /// Per-field errors for `validation_failed`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<FieldError>,
+}
+
+#[cfg(test)]
+mod page_tests {
+    use super::*;
+
+    fn page(items: usize, page: u32, page_size: u32, total: u64) -> Page<u8> {
+        Page {
+            items: vec![0; items],
+            page,
+            page_size,
+            total,
+        }
+    }
+
+    #[test]
+    fn range_words_match_the_manuals_pager() {
+        // "第 1 頁 共 1 頁, 1 - 1 共 1 筆"
+        let p = page(1, 1, 10, 1);
+        assert_eq!((p.pages(), p.first(), p.last()), (1, 1, 1));
+        // Page 3 of 25 rows by 10: rows 21 - 25.
+        let p = page(5, 3, 10, 25);
+        assert_eq!((p.pages(), p.first(), p.last()), (3, 21, 25));
+        // Empty result: one page, no rows.
+        let p = page(0, 1, 10, 0);
+        assert_eq!((p.pages(), p.first(), p.last()), (1, 0, 0));
+    }
+
+    #[test]
+    fn sizes_and_pages_are_clamped() {
+        assert_eq!(page_size_or_default(None), 10);
+        assert_eq!(page_size_or_default(Some(50)), 50);
+        assert_eq!(page_size_or_default(Some(7)), 10);
+        assert_eq!(page_size_or_default(Some(1_000_000)), 10);
+        assert_eq!(page_or_last(None, 100, 10), 1);
+        assert_eq!(page_or_last(Some(0), 100, 10), 1);
+        assert_eq!(page_or_last(Some(99), 100, 10), 10);
+        assert_eq!(page_or_last(Some(2), 0, 10), 1);
+        assert_eq!(page_count(100_000, 10), 10_000);
+    }
 }
