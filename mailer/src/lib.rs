@@ -69,10 +69,12 @@ pub enum MailKind {
     Revoked,
     Suspended,
     Unsuspended,
+    /// Status A9 by the applicant's own withdrawal (the bill is void).
+    Withdrawn,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 7] = [
+    pub const ALL: [MailKind; 8] = [
         MailKind::Submitted,
         MailKind::Paid,
         MailKind::Issued,
@@ -80,6 +82,7 @@ impl MailKind {
         MailKind::Revoked,
         MailKind::Suspended,
         MailKind::Unsuspended,
+        MailKind::Withdrawn,
     ];
 
     pub fn code(self) -> &'static str {
@@ -91,6 +94,7 @@ impl MailKind {
             MailKind::Revoked => "revoked",
             MailKind::Suspended => "suspended",
             MailKind::Unsuspended => "unsuspended",
+            MailKind::Withdrawn => "withdrawn",
         }
     }
 

@@ -149,6 +149,12 @@ pub struct BillView {
     pub due_at: String,
     pub status: BillStatus,
     pub paid_at: Option<String>,
+    /// 繳納證號, given when the payment was recorded or imported.
+    #[serde(default)]
+    pub receipt_no: Option<String>,
+    /// 帳號: the virtual account to pay into ([`crate::payment::virtual_account`]).
+    #[serde(default)]
+    pub virtual_account: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -189,6 +195,28 @@ pub struct ApplicationView {
     pub certificate: Option<CertificateView>,
     /// What the caller may do now.
     pub actions: Vec<Action>,
+}
+
+/// One line of an application's history (`GET /api/applications/{serial}/history`), from the
+/// audit log, oldest first. The page writes `action` in words with
+/// [`crate::history::action_words`]; who did it is a role, never an operator's name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub at: String,
+    /// The audit action code, e.g. `payment.record`.
+    pub action: String,
+    pub by: HistoryActor,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HistoryActor {
+    /// The company (an applicant of it).
+    Applicant,
+    /// Customs staff.
+    Operator,
+    /// A background job (expiry, reconciliation).
+    System,
 }
 
 /// `POST /api/applications/{serial}/csr`.

@@ -142,6 +142,7 @@ labelled_enum!(
         Suspend = "suspend", "暫禁", "Suspend";
         Unsuspend = "unsuspend", "解禁", "Unsuspend";
         RecordPayment = "record_payment", "記錄繳費", "Record payment";
+        Withdraw = "withdraw", "撤回申請", "Withdraw";
     }
 );
 

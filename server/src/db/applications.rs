@@ -275,42 +275,68 @@ pub struct Search {
     pub app_type: Option<ApplicationType>,
     pub status: Option<Status>,
     pub limit: i64,
+    /// Rows to skip (offset paging: the page number times the page size).
+    pub offset: i64,
 }
 
-/// Newest first.
+impl Search {
+    fn filter(&self) -> Filter {
+        let mut filter = Filter::default();
+        if let Some(t) = &self.tax_id {
+            filter.push("a.tax_id = ?", [Value::Text(t.clone())]);
+        }
+        if let Some(n) = &self.number {
+            filter.push(
+                "(a.serial = ? OR a.id IN (SELECT application_id FROM bills WHERE bill_no = ?) \
+                 OR a.id IN (SELECT application_id FROM certificates WHERE serial_hex = ?))",
+                [
+                    Value::Text(n.clone()),
+                    Value::Text(n.clone()),
+                    Value::Text(n.to_ascii_lowercase()),
+                ],
+            );
+        }
+        if let Some(t) = self.created_from {
+            filter.push("a.created_at >= ?", [Value::Int(t)]);
+        }
+        if let Some(t) = self.created_before {
+            filter.push("a.created_at < ?", [Value::Int(t)]);
+        }
+        if let Some(t) = self.app_type {
+            filter.push("a.app_type = ?", [Value::Text(t.code().to_owned())]);
+        }
+        if let Some(st) = self.status {
+            filter.push("a.status = ?", [Value::Text(st.code().to_owned())]);
+        }
+        filter
+    }
+}
+
+/// Newest first: `limit` rows after skipping `offset`. The order (created_at, id) is the
+/// company index's order, so a page reads only its own rows plus the skipped ones.
 pub async fn search(conn: &mut AnyConnection, s: &Search) -> Result<Vec<AppRow>, sqlx::Error> {
-    let mut filter = Filter::default();
-    if let Some(t) = &s.tax_id {
-        filter.push("a.tax_id = ?", [Value::Text(t.clone())]);
-    }
-    if let Some(n) = &s.number {
-        filter.push(
-            "(a.serial = ? OR a.id IN (SELECT application_id FROM bills WHERE bill_no = ?) \
-             OR a.id IN (SELECT application_id FROM certificates WHERE serial_hex = ?))",
-            [
-                Value::Text(n.clone()),
-                Value::Text(n.clone()),
-                Value::Text(n.to_ascii_lowercase()),
-            ],
-        );
-    }
-    if let Some(t) = s.created_from {
-        filter.push("a.created_at >= ?", [Value::Int(t)]);
-    }
-    if let Some(t) = s.created_before {
-        filter.push("a.created_at < ?", [Value::Int(t)]);
-    }
-    if let Some(t) = s.app_type {
-        filter.push("a.app_type = ?", [Value::Text(t.code().to_owned())]);
-    }
-    if let Some(st) = s.status {
-        filter.push("a.status = ?", [Value::Text(st.code().to_owned())]);
-    }
+    let mut filter = s.filter();
     let limit = filter.bind_next(Value::Int(s.limit));
+    let offset = filter.bind_next(Value::Int(s.offset));
     let sql = format!(
-        "SELECT {COLUMNS} FROM applications a{} ORDER BY a.created_at DESC, a.id DESC LIMIT {limit}",
+        "SELECT {COLUMNS} FROM applications a{} ORDER BY a.created_at DESC, a.id DESC \
+         LIMIT {limit} OFFSET {offset}",
         filter.where_clause()
     );
     let rows = filter.bind(sqlx::query(&sql)).fetch_all(&mut *conn).await?;
     rows.iter().map(AppRow::from_row).collect()
+}
+
+/// How many rows the search matches on all pages (`limit` and `offset` ignored).
+pub async fn count(conn: &mut AnyConnection, s: &Search) -> Result<i64, sqlx::Error> {
+    let filter = s.filter();
+    let sql = format!(
+        "SELECT COUNT(*) FROM applications a{}",
+        filter.where_clause()
+    );
+    filter
+        .bind(sqlx::query(&sql))
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get(0)
 }

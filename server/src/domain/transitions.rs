@@ -161,6 +161,8 @@ pub enum AppEvent {
     Issue,
     /// Unpaid after the payment period.
     Expire,
+    /// The applicant withdraws an unpaid application (its bill becomes void).
+    Withdraw,
 }
 
 /// Events of an issued certificate.
@@ -218,6 +220,7 @@ pub const APPLICATIONS: &[Row<Status, AppEvent>] = &[
     row(In(&[Status::Submitted]),   AppEvent::Pay,       Becomes(Status::Paid),       PAYMENTS, Some(MailKind::Paid),        Some("payment.record"),       Some(Action::RecordPayment)),
     row(In(&[Status::Paid]),        AppEvent::Issue,     Becomes(Status::Completed),  OWNER,    Some(MailKind::Issued),      Some("certificate.issue"),    Some(Action::Generate)),
     row(In(&[Status::Submitted]),   AppEvent::Expire,    Becomes(Status::Cancelled),  SYSTEM,   Some(MailKind::Cancelled),   Some("application.expire"),   None),
+    row(In(&[Status::Submitted]),   AppEvent::Withdraw,  Becomes(Status::Cancelled),  OWNER,    Some(MailKind::Withdrawn),   Some("application.withdraw"), Some(Action::Withdraw)),
 ];
 
 const ISSUED: &[CertStatus] = &[
@@ -539,6 +542,7 @@ mod tests {
             AppEvent::Pay,
             AppEvent::Issue,
             AppEvent::Expire,
+            AppEvent::Withdraw,
         ] {
             assert_eq!(
                 APPLICATIONS.iter().filter(|r| r.event == e).count(),
@@ -571,6 +575,12 @@ mod tests {
             Status::Completed
         );
         assert!(initial_status(AppEvent::Pay).is_err());
+        // Only the owner withdraws, only while unpaid, and it ends in A9.
+        let w = app_row(AppEvent::Withdraw).unwrap();
+        assert!(starts_in(&w.from, Status::Submitted));
+        assert!(!starts_in(&w.from, Status::Paid));
+        assert_eq!(w.to, Becomes(Status::Cancelled));
+        assert_eq!(w.who, OWNER);
         assert_eq!(open_statuses(), vec![Status::Submitted, Status::Paid]);
         // Final states have no way out; expired certificates none either.
         for r in CERTIFICATES.iter().filter(|r| matches!(r.to, Becomes(_))) {

@@ -6,8 +6,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use proto::api::{
-    ApplicationForm, ApplicationQuery, ApplicationView, CsrSubmission, IssuedCertificate,
-    RegistrationRequest, RegistrationView,
+    ApplicationForm, ApplicationQuery, ApplicationView, CsrSubmission, HistoryEntry,
+    IssuedCertificate, Page, RegistrationRequest, RegistrationView,
 };
 use sha2::{Digest, Sha256};
 
@@ -22,9 +22,9 @@ pub async fn list(
     State(state): State<AppState>,
     who: Applicant,
     ApiQuery(q): ApiQuery<ApplicationQuery>,
-) -> Result<Json<Vec<ApplicationView>>, ApiError> {
+) -> Result<Json<Page<ApplicationView>>, ApiError> {
     Ok(Json(
-        applications::list(&state.svc, &who.actor(), &q, state.now()).await?,
+        applications::page(&state.svc, &who.actor(), &q, state.now()).await?,
     ))
 }
 
@@ -56,6 +56,27 @@ pub async fn get(
 ) -> Result<Json<ApplicationView>, ApiError> {
     Ok(Json(
         applications::get(&state.svc, &who.actor(), &serial, state.now()).await?,
+    ))
+}
+
+/// 撤回: an unpaid application of the caller's company becomes A9 and its bill void.
+pub async fn withdraw(
+    State(state): State<AppState>,
+    who: Applicant,
+    Path(serial): Path<String>,
+) -> Result<Json<ApplicationView>, ApiError> {
+    let view = applications::withdraw(&state.svc, &who.actor(), &serial, state.now()).await?;
+    state.mail_queued();
+    Ok(Json(view))
+}
+
+pub async fn history(
+    State(state): State<AppState>,
+    who: Applicant,
+    Path(serial): Path<String>,
+) -> Result<Json<Vec<HistoryEntry>>, ApiError> {
+    Ok(Json(
+        applications::history(&state.svc, &who.actor(), &serial).await?,
     ))
 }
 

@@ -43,6 +43,14 @@ pub fn router(state: AppState) -> Router {
         .route("/api/applications/{serial}", get(applicant::get))
         .route("/api/applications/{serial}/slip", get(applicant::slip))
         .route(
+            "/api/applications/{serial}/withdraw",
+            post(applicant::withdraw),
+        )
+        .route(
+            "/api/applications/{serial}/history",
+            get(applicant::history),
+        )
+        .route(
             "/api/applications/{serial}/csr",
             post(applicant::submit_csr),
         )
