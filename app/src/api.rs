@@ -6,8 +6,8 @@ use std::cell::RefCell;
 use proto::api::{
     ApplicationForm, ApplicationQuery, ApplicationView, AuditEntry, CardChallenge,
     CardLoginRequest, CertificateActionRequest, CertificateView, CsrSubmission, DevLoginRequest,
-    ErrorBody, ErrorInfo, ImportReport, IssuedCertificate, MailView, OperatorLoginRequest,
-    PaymentRecord, RegistrationRequest, RegistrationView, SessionView,
+    ErrorBody, ErrorInfo, HistoryEntry, ImportReport, IssuedCertificate, MailView,
+    OperatorLoginRequest, Page, PaymentRecord, RegistrationRequest, RegistrationView, SessionView,
 };
 use proto::validate::FieldError;
 use proto::{ErrorCode, Lang};
@@ -259,6 +259,8 @@ fn application_query(q: &ApplicationQuery) -> String {
         ("status", q.status.map(|s| s.code())),
         ("tax_id", q.tax_id.as_deref()),
         ("q", q.q.as_deref()),
+        ("page", q.page.map(|p| p.to_string()).as_deref()),
+        ("page_size", q.page_size.map(|p| p.to_string()).as_deref()),
     ])
 }
 
@@ -312,7 +314,7 @@ pub async fn logout() -> Result<(), ApiError> {
 
 // --- applicant -----------------------------------------------------------------------
 
-pub async fn applications(q: &ApplicationQuery) -> Result<Vec<ApplicationView>, ApiError> {
+pub async fn applications(q: &ApplicationQuery) -> Result<Page<ApplicationView>, ApiError> {
     get(&format!("/api/applications{}", application_query(q))).await
 }
 
@@ -360,6 +362,17 @@ pub async fn submit_csr(serial: &str, csr_pem: String) -> Result<IssuedCertifica
 
 pub async fn certificate(serial: &str) -> Result<IssuedCertificate, ApiError> {
     get(&format!("/api/applications/{}/certificate", seg(serial))).await
+}
+
+/// 撤回: the unpaid application becomes A9 and its bill void.
+pub async fn withdraw(serial: &str) -> Result<ApplicationView, ApiError> {
+    let path = format!("/api/applications/{}/withdraw", seg(serial));
+    let (_, text) = send("POST", &path, Body::None, Kind::Normal, &[]).await?;
+    decode(&text)
+}
+
+pub async fn history(serial: &str) -> Result<Vec<HistoryEntry>, ApiError> {
+    get(&format!("/api/applications/{}/history", seg(serial))).await
 }
 
 pub fn slip_url(serial: &str) -> String {

@@ -77,6 +77,10 @@ pub fn App() -> impl IntoView {
                     (r, Some(Role::Operator)) if !r.is_operator() && r != Route::NotFound => {
                         view! { <Forbidden /> }.into_any()
                     }
+                    (r, Some(Role::Applicant)) if r == Route::Menu || r.crumb().is_some() => view! {
+                        <pages::menu::Breadcrumb route=r.clone() />
+                        {pages::view(r)}
+                    }.into_any(),
                     (r, _) => pages::view(r),
                 }
             }}
@@ -130,6 +134,7 @@ fn Header() -> impl IntoView {
                 <ul>
                     {move || match session.role() {
                         Some(Role::Applicant) => view! {
+                            {nav_link(Route::Menu, "通關專屬憑證", "Certificate services")}
                             {nav_link(Route::Applications, "申請查詢", "Applications")}
                             {nav_link(Route::Apply { app_type: proto::ApplicationType::New, target: None }, "憑證申請", "Apply")}
                         }.into_any(),

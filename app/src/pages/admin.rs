@@ -41,6 +41,7 @@ pub fn Admin() -> impl IntoView {
             status: Status::from_code(&status.get_untracked()),
             tax_id: Some(tax_id.get_untracked().trim().to_owned()).filter(|s| !s.is_empty()),
             q: Some(q.get_untracked().trim().to_owned()).filter(|s| !s.is_empty()),
+            ..ApplicationQuery::default()
         };
         error.set(None);
         spawn_local(async move {

@@ -8,7 +8,7 @@ use proto::api::{ApplicationForm, ApplicationQuery, ApplicationView, CompanyInpu
 use proto::{Action, ApplicationType, BusinessType, CertKind, CustomsOffice, Lang, Status};
 
 use crate::api::{self, ApiError};
-use crate::form::{CheckField, FormCtl, RadioField, ReadOnly, SelectField, TextField, dom_id};
+use crate::form::{CheckField, FormCtl, RadioField, RadioOption, ReadOnly, TextField, dom_id};
 use crate::i18n::{lang, pick, tr};
 use crate::route::Route;
 use crate::session::{use_flash, use_session};
@@ -56,10 +56,11 @@ impl State {
             contact_phone: s(),
             contact_mobile: s(),
             contact_email: s(),
-            office: s(),
-            business: s(),
+            // The manual's defaults: 基隆關, 報關業(含自行報關), 個人 (新申請 comes from the route).
+            office: RwSignal::new(CustomsOffice::Keelung.code().to_owned()),
+            business: RwSignal::new(BusinessType::Broker.code().to_owned()),
             box_number: s(),
-            kind: s(),
+            kind: RwSignal::new(CertKind::Individual.code().to_owned()),
             staff_code: s(),
             staff_id: s(),
             consent: RwSignal::new(false),
@@ -147,6 +148,16 @@ impl State {
     }
 }
 
+/// The manual's words after a successful new or renew application (zh-TW, English).
+pub fn success_message(bill_no: &str) -> (String, String) {
+    (
+        format!("申請成功，規費繳款書號碼：{bill_no}，請列印規費繳款書進行繳費"),
+        format!(
+            "Application submitted. Fee bill number: {bill_no}. Please print the fee bill and pay it."
+        ),
+    )
+}
+
 /// The action that makes an application a valid target for `t`.
 fn action_for(t: ApplicationType) -> Option<Action> {
     match t {
@@ -159,13 +170,14 @@ fn action_for(t: ApplicationType) -> Option<Action> {
     }
 }
 
-fn labels<T: Copy>(
+/// Radio buttons for every value of a vocabulary, as the manual's form shows them.
+fn radios<T: Copy>(
     all: &[T],
     code: fn(T) -> &'static str,
     label: fn(T, Lang) -> &'static str,
-) -> Vec<(&'static str, &'static str, &'static str)> {
+) -> Vec<RadioOption> {
     all.iter()
-        .map(|v| (code(*v), label(*v, Lang::ZhTw), label(*v, Lang::En)))
+        .map(|v| (code(*v), label(*v, Lang::ZhTw), label(*v, Lang::En), None))
         .collect()
 }
 
@@ -189,10 +201,11 @@ pub fn Apply(app_type: ApplicationType, target: Option<String>) -> impl IntoView
     spawn_local(async move {
         let q = ApplicationQuery {
             status: Some(Status::Completed),
+            page_size: proto::api::PAGE_SIZES.last().copied(),
             ..ApplicationQuery::default()
         };
         match api::applications(&q).await {
-            Ok(list) => completed.set(list),
+            Ok(page) => completed.set(page.items),
             Err(e) => error.set(Some(e)),
         }
     });
@@ -239,12 +252,10 @@ pub fn Apply(app_type: ApplicationType, target: Option<String>) -> impl IntoView
         spawn_local(async move {
             match api::apply(&form, &key).await {
                 Ok(a) => {
-                    if a.app_type.issues_certificate() {
-                        flash.go(
-                            Route::Bill(a.serial.clone()),
-                            format!("申請已送出，申請序號 {}。請繳納規費。", a.serial),
-                            format!("Application {} submitted. Please pay the fee.", a.serial),
-                        );
+                    if let Some(bill) = a.bill.as_ref().filter(|_| a.app_type.issues_certificate())
+                    {
+                        let (zh, en) = success_message(&bill.bill_no);
+                        flash.go(Route::Bill(a.serial.clone()), zh, en);
                     } else {
                         let (zh, en) = (a.app_type.label(Lang::ZhTw), a.app_type.label(Lang::En));
                         flash.go(
@@ -312,8 +323,8 @@ pub fn Apply(app_type: ApplicationType, target: Option<String>) -> impl IntoView
             <fieldset class="group">
                 <legend>{tr("申請資料", "Application")}</legend>
                 <div class="grid">
-                    <SelectField ctl=ctl field="app_type" zh="申請類別" en="Application type" value=st.app_type
-                        required=true options=labels(ApplicationType::ALL, ApplicationType::code, ApplicationType::label) />
+                    <RadioField ctl=ctl field="app_type" zh="申請類別" en="Application type" value=st.app_type
+                        required=true options=radios(ApplicationType::ALL, ApplicationType::code, ApplicationType::label) />
                     <Show when=move || !is_new()>
                         <div class="field" class:invalid=move || ctl.error("target").is_some()>
                             <label for=dom_id("target")>
@@ -388,11 +399,11 @@ pub fn Apply(app_type: ApplicationType, target: Option<String>) -> impl IntoView
             <fieldset class="group">
                 <legend>{tr("憑證資料", "Certificate")}</legend>
                 <Show when=is_new fallback=move || view! { <TargetFacts target=target_app /> }>
+                    <RadioField ctl=ctl field="customs_office" zh="申請關別" en="Customs office" value=st.office required=true
+                        options=radios(CustomsOffice::ALL, CustomsOffice::code, CustomsOffice::label) />
+                    <RadioField ctl=ctl field="business_type" zh="業別" en="Business type" value=st.business required=true
+                        options=radios(BusinessType::ALL, BusinessType::code, BusinessType::label) />
                     <div class="grid">
-                        <SelectField ctl=ctl field="customs_office" zh="申請關別" en="Customs office" value=st.office required=true
-                            options=labels(CustomsOffice::ALL, CustomsOffice::code, CustomsOffice::label) />
-                        <SelectField ctl=ctl field="business_type" zh="業別" en="Business type" value=st.business required=true
-                            options=labels(BusinessType::ALL, BusinessType::code, BusinessType::label) />
                         <TextField ctl=ctl field="box_number" zh="箱號" en="Box number" value=st.box_number required=true maxlength=12 />
                     </div>
                     <RadioField ctl=ctl field="cert_kind" zh="憑證種類" en="Certificate kind" value=st.kind required=true
@@ -449,9 +460,9 @@ pub fn Apply(app_type: ApplicationType, target: Option<String>) -> impl IntoView
             />
             <div class="buttons">
                 <button type="submit" class="primary" id="apply-submit" disabled=move || busy.get()>
-                    {tr("送出申請", "Submit")}
+                    {tr("申請", "Apply")}
                 </button>
-                <a class="button" href=Route::Applications.href()>{tr("取消", "Cancel")}</a>
+                <a class="button" href=Route::Applications.href()>{tr("返回", "Back")}</a>
             </div>
         </form>
     }
@@ -493,5 +504,16 @@ fn TargetFacts(target: RwSignal<Option<ApplicationView>>) -> impl IntoView {
                 </dl>
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn success_message_is_the_manuals() {
+        assert_eq!(
+            super::success_message("AAF71259000151").0,
+            "申請成功，規費繳款書號碼：AAF71259000151，請列印規費繳款書進行繳費"
+        );
     }
 }

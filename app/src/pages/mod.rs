@@ -10,14 +10,20 @@ pub mod admin_audit;
 pub mod admin_import;
 pub mod apply;
 pub mod bill;
+pub mod detail;
 pub mod generate;
 pub mod login;
+pub mod menu;
 pub mod query;
+pub mod receipt;
 pub mod register;
 
 pub fn view(r: Route) -> AnyView {
     match r {
+        Route::Menu => view! { <menu::Menu /> }.into_any(),
         Route::Applications => view! { <query::Query /> }.into_any(),
+        Route::Detail(s) => view! { <detail::Detail serial=s /> }.into_any(),
+        Route::Receipt(s) => view! { <receipt::Receipt serial=s /> }.into_any(),
         Route::Apply { app_type, target } => {
             view! { <apply::Apply app_type=app_type target=target /> }.into_any()
         }

@@ -238,7 +238,15 @@ export async function startFakePortal(dist) {
     const own = (serial) => store.apps.find((a) => a.serial === serial && (admin || a.tax_id === session.tax_id));
     let m;
     if (p === '/api/applications' && method === 'GET') {
-      return json(res, 200, filter(store.apps.filter((a) => a.tax_id === session.tax_id)).map((a) => store.view(a)));
+      // Newest first, one page (the server's offset paging and clamping).
+      const rows = filter(store.apps.filter((a) => a.tax_id === session.tax_id));
+      const sizes = [10, 20, 50, 100];
+      const asked = Number(url.searchParams.get('page_size'));
+      const pageSize = sizes.includes(asked) ? asked : 10;
+      const pages = Math.max(1, Math.ceil(rows.length / pageSize));
+      const pageNo = Math.min(Math.max(1, Number(url.searchParams.get('page')) || 1), pages);
+      const items = rows.slice((pageNo - 1) * pageSize, pageNo * pageSize).map((a) => store.view(a));
+      return json(res, 200, { items, page: pageNo, page_size: pageSize, total: rows.length });
     }
     if (p === '/api/applications' && method === 'POST') {
       const r = store.create(session, data());
