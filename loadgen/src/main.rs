@@ -172,7 +172,7 @@ async fn run(args: Args) -> Result<bool, Error> {
                 let mut srvs = vec![first];
                 for _ in 1..n {
                     let ca = srvs[0].data_dir.clone();
-                    match Spawned::start(&portal, pg_url, Some(&ca)).await {
+                    match Spawned::start(&portal, pg_url, Some(ca.as_path())).await {
                         Ok(s) => srvs.push(s),
                         Err(e) => {
                             for s in srvs {

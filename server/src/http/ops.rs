@@ -97,7 +97,7 @@ async fn readiness(state: &AppState) -> Vec<(&'static str, Result<(), String>)> 
             .execute(&mut *conn)
             .await
             .map_err(|e| e.to_string())?;
-        Ok(())
+        Ok::<(), String>(())
     };
     let db = tokio::time::timeout(Duration::from_secs(5), db)
         .await
