@@ -76,6 +76,20 @@ impl Portal {
         })
     }
 
+    /// Sign with the CA another instance created in `data_dir` (instances behind one load
+    /// balancer share one CA).
+    pub fn sharing_ca_of(mut self, data_dir: &Path) -> Portal {
+        self.env.push((
+            "PORTAL_CA__CERT".into(),
+            data_dir.join("ca.pem").display().to_string(),
+        ));
+        self.env.push((
+            "PORTAL_CA__KEY".into(),
+            data_dir.join("ca.key").display().to_string(),
+        ));
+        self
+    }
+
     /// Start and wait for `/healthz`.
     pub async fn start(&mut self) -> Result<()> {
         let log = OpenOptions::new()

@@ -26,6 +26,10 @@ enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
+    /// Check the configuration without serving: database reachable and migrated, CA key
+    /// loads, matches its certificate and signs, SMTP reachable, public URL and TLS sane.
+    /// One line per check; exits non-zero when one fails.
+    CheckConfig,
     /// Operator accounts.
     Operator {
         #[command(subcommand)]
@@ -122,11 +126,23 @@ enum OperatorCommand {
     },
 }
 
+/// Human-readable lines, or with `PORTAL_LOG_FORMAT=json` one JSON object per line (for a
+/// log collector), each carrying the fields of its request span (`request_id`, `route`).
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("PORTAL_LOG")
         .or_else(|_| tracing_subscriber::EnvFilter::try_from_default_env())
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).init();
+    let json = std::env::var("PORTAL_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    if json {
+        tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter)
+            .with_current_span(true)
+            .with_span_list(false)
+            .init();
+    } else {
+        tracing_subscriber::fmt().with_env_filter(filter).init();
+    }
 }
 
 async fn shutdown_signal() {
@@ -235,6 +251,20 @@ async fn run(cli: Cli) -> Result<(), String> {
             server::serve(listener, built, shutdown_signal())
                 .await
                 .map_err(|e| e.to_string())
+        }
+        Command::CheckConfig => {
+            let checks = server::check::run(&config).await;
+            for c in &checks {
+                println!("{c}");
+            }
+            let failed = checks
+                .iter()
+                .filter(|c| c.outcome == server::check::Outcome::Fail)
+                .count();
+            if failed > 0 {
+                return Err(format!("{failed} check(s) failed"));
+            }
+            Ok(())
         }
         Command::Migrate => {
             server::open_db(&config).await.map_err(|e| e.to_string())?;

@@ -126,6 +126,7 @@ async fn create_once(
             replayed: true,
         });
     }
+    check_daily_limit(&mut tx, svc.applications_per_day, tax_id, now).await?;
     let app = match form.app_type {
         ApplicationType::New => {
             let attrs = CertAttrs::of_form(form)?;
@@ -142,6 +143,26 @@ async fn create_once(
         view,
         replayed: false,
     })
+}
+
+/// Each application a company files today counts on a per-company, per-day counter; past
+/// the limit the transaction (and with it the count) is rolled back. The counter row's lock
+/// makes concurrent requests of one company queue, so instances cannot overshoot together.
+async fn check_daily_limit(
+    conn: &mut AnyConnection,
+    limit: u32,
+    tax_id: &str,
+    now: OffsetDateTime,
+) -> DomainResult<()> {
+    if limit == 0 {
+        return Ok(());
+    }
+    let day = taipei_date(now);
+    let n = counters::next(conn, &format!("applications_on:{day}:{tax_id}")).await?;
+    if n > i64::from(limit) {
+        return Err(DomainError::ApplicationLimit(limit));
+    }
+    Ok(())
 }
 
 /// The application an earlier request with this key made, or `None` for a new key.

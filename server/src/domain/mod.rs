@@ -39,6 +39,9 @@ pub struct Services {
     pub mail_domain: String,
     /// SHA-256 (hex) of the CA certificate; CRLs signed by another CA are regenerated.
     pub ca_fingerprint: String,
+    /// New applications one company may file per day (Taiwan time); 0 is no limit.
+    pub applications_per_day: u32,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +57,9 @@ pub enum DomainError {
     /// The request repeats an idempotency key that already made something else.
     #[error("this Idempotency-Key was already used for a different request")]
     IdempotencyKeyReused,
+    /// The company's new applications today reached `server.applications_per_company_per_day`.
+    #[error("your company already filed {0} applications today; apply again tomorrow")]
+    ApplicationLimit(u32),
     #[error("validation failed")]
     Validation(Vec<FieldError>),
     #[error("{0}")]

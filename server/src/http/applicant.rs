@@ -91,8 +91,13 @@ pub async fn submit_csr(
     Path(serial): Path<String>,
     ApiJson(body): ApiJson<CsrSubmission>,
 ) -> Result<Json<IssuedCertificate>, ApiError> {
-    let issued =
-        issuance::submit_csr(&state.svc, &who.tax_id, &serial, &body.csr_pem, state.now()).await?;
+    let issued = issuance::submit_csr(&state.svc, &who.tax_id, &serial, &body.csr_pem, state.now())
+        .await
+        .inspect_err(|e| {
+            if let crate::domain::DomainError::BadCsr(c) = e {
+                state.svc.metrics.csr_refused(crate::metrics::csr_reason(c));
+            }
+        })?;
     state.mail_queued();
     Ok(Json(issued))
 }

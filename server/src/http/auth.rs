@@ -11,6 +11,7 @@ use super::extract::{ApiJson, ClientIp};
 use crate::auth::extract::{
     Authed, check_login_request, clear_cookie, session_cookie, session_token,
 };
+use crate::auth::rate_limit::Account;
 use crate::auth::sessions::{self, NewSession};
 use crate::auth::{card, operators};
 use crate::error::ApiError;
@@ -105,21 +106,34 @@ pub async fn operator_login(
     let ApiJson(req) = body?;
     let username = req.username.trim().to_owned();
     let now = state.now().unix_timestamp();
-    if !state.limiter.allowed(&ip, Some(&username), now) {
+    let account = Some(Account::Operator(&username));
+    if !state
+        .limiter
+        .allowed(&state.svc.db, &ip, account, now)
+        .await?
+    {
         tracing::warn!(%ip, "operator login rate limited");
+        state.svc.metrics.login_failed("operator_rate_limited");
         return Err(ApiError::RateLimited);
     }
     let op = operators::verify_login(&state.svc.db, &username, &req.password)
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     let Some(op) = op else {
-        state.limiter.failed(&ip, Some(&username), now);
+        state
+            .limiter
+            .failed(&state.svc.db, &ip, account, now)
+            .await?;
         tracing::info!(%ip, "operator login failed");
+        state.svc.metrics.login_failed("operator");
         return Err(ApiError::Unauthenticated(
             "wrong username or password".into(),
         ));
     };
-    state.limiter.succeeded(&username);
+    state
+        .limiter
+        .succeeded(&state.svc.db, &ip, Account::Operator(&username))
+        .await?;
     start(
         &state,
         &headers,
@@ -136,12 +150,18 @@ pub async fn operator_login(
 
 pub async fn card_challenge(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     if state.card_trust.is_none() {
         return Err(ApiError::NotFound("IC-card login is not configured".into()));
     }
     check_login_request(&headers, &state.config)?;
+    let t = state.now().unix_timestamp();
+    if !state.limiter.challenge(&state.svc.db, &ip, t).await? {
+        tracing::warn!(%ip, "card challenges rate limited");
+        return Err(ApiError::RateLimited);
+    }
     let c = card::challenge(&state.svc.db, state.now())
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?;
@@ -160,7 +180,20 @@ pub async fn card_login(
     check_login_request(&headers, &state.config)?;
     let ApiJson(req) = body?;
     let now = state.now();
-    if !state.limiter.allowed(&ip, None, now.unix_timestamp()) {
+    let t = now.unix_timestamp();
+    // The tax ID the card claims (checked only by `verify`): failures count against it
+    // from this address, which locks no one else out of that company's account.
+    let claimed = card_auth::decode_base64_certificate(&req.certificate_b64)
+        .ok()
+        .and_then(|der| card_auth::CertificateInfo::from_der(&der).ok())
+        .and_then(|info| info.tax_id);
+    let account = claimed.as_deref().map(Account::Card);
+    if !state
+        .limiter
+        .allowed(&state.svc.db, &ip, account, t)
+        .await?
+    {
+        state.svc.metrics.login_failed("card_rate_limited");
         return Err(ApiError::RateLimited);
     }
     let identity = match card::verify(&state.svc.db, trust, &req, now).await {
@@ -172,13 +205,15 @@ pub async fn card_login(
             return Err(ApiError::CardRevocationUnknown(e.to_string()));
         }
         Err(card::CardLoginError::Refused(e @ card_auth::CardAuthError::Revoked { .. })) => {
-            state.limiter.failed(&ip, None, now.unix_timestamp());
+            state.limiter.failed(&state.svc.db, &ip, account, t).await?;
             tracing::info!(%ip, error = %e, "card login refused: revoked card");
+            state.svc.metrics.login_failed("card_revoked");
             return Err(ApiError::CardRevoked(e.to_string()));
         }
         Err(e) => {
-            state.limiter.failed(&ip, None, now.unix_timestamp());
+            state.limiter.failed(&state.svc.db, &ip, account, t).await?;
             tracing::info!(%ip, error = %e, "card login refused");
+            state.svc.metrics.login_failed("card");
             return Err(ApiError::Unauthenticated(format!("card login failed: {e}")));
         }
     };

@@ -612,3 +612,37 @@ pub fn assert_crl_lints_clean(der: &[u8]) {
     let f = lint("lint_crl", &["-t", "CRL", "-p", "PKIX"], der);
     assert!(f.is_empty(), "pkilint lint_crl findings:\n{f}");
 }
+
+// ---- several instances on one database (issue 16) -------------------------------------
+
+impl TestServer {
+    /// Another instance on this server's database (its own port, data directory and clock,
+    /// the same CA and settings after `tweak`), as a second `portal serve` behind a load
+    /// balancer would be. Stopping it leaves the database to its first instance.
+    pub async fn sibling(&self, tweak: impl FnOnce(&mut Config)) -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (cert_pem, key_pem) = shared_ca();
+        let ca_cert = dir.path().join("test-ca.pem");
+        let ca_key = dir.path().join("test-ca.key");
+        std::fs::write(&ca_cert, cert_pem).unwrap();
+        write_private(&ca_key, key_pem.as_bytes());
+        let mut config = Config {
+            bind: addr,
+            public_url: Some(format!("http://{addr}")),
+            data_dir: dir.path().join("data"),
+            web_dir: dir.path().join("web"),
+            ca_cert: Some(ca_cert),
+            ca_key: Some(ca_key),
+            ..self.config.clone()
+        };
+        if self.pg.is_none() {
+            // SQLite: the same file.
+            config.database_url = Some(self.config.database_url());
+        }
+        tweak(&mut config);
+        let clock = Arc::new(ShiftedClock::default());
+        Self::launch(listener, config, clock, dir, None).await
+    }
+}
