@@ -94,6 +94,7 @@ pub fn form() -> ApplicationForm {
         staff_national_id: "A123456789".into(),
         privacy_consent: true,
         reason: String::new(),
+        reason_code: None,
     }
 }
 
@@ -112,7 +113,34 @@ pub struct Session {
     csrf: String,
 }
 
+/// The operator account the load run logs in with (password login: the development login is
+/// for applicants only). Whoever starts the portal makes it (`portal operator add`).
+pub const OPERATOR: &str = "load-op";
+pub const OPERATOR_PASSWORD: &str = "load operator password";
+
 impl Session {
+    /// An operator session, logged in with a password.
+    pub async fn operator(base: &str, username: &str, password: &str) -> Result<Session, String> {
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .timeout(Duration::from_secs(120))
+            .build()
+            .map_err(|e| format!("client: {e}"))?;
+        let r = http
+            .post(format!("{base}/api/auth/operator-login"))
+            .header("X-Requested-With", "portal")
+            .json(&serde_json::json!({"username": username, "password": password}))
+            .send()
+            .await
+            .map_err(|e| format!("operator-login: {e}"))?;
+        let s: SessionView = expect_json("operator-login", r, 200).await?;
+        Ok(Session {
+            http,
+            base: base.to_owned(),
+            csrf: s.csrf_token,
+        })
+    }
+
     pub async fn login(
         base: &str,
         role: &str,
@@ -373,8 +401,8 @@ pub async fn run_level(
     }
     // Operators: one session per ten applicants, like a small back office.
     let mut ops = Vec::new();
-    for i in 0..cfg.clients.div_ceil(10) {
-        ops.push(Session::login(base, "operator", "", &format!("load-op-{i}")).await?);
+    for _ in 0..cfg.clients.div_ceil(10) {
+        ops.push(Session::operator(base, OPERATOR, OPERATOR_PASSWORD).await?);
     }
     let ops = Arc::new(ops);
     let base_s: Arc<str> = Arc::from(base);

@@ -973,7 +973,7 @@ async fn audit_is_append_only(b: Backend) {
     );
     assert_eq!(issue.csr_sha256.as_deref().map(str::len), Some(64));
     assert_eq!(issue.actor, format!("applicant:{}", common::TAX_ID));
-    assert_eq!(entries[1].actor, "operator:dev-ops");
+    assert_eq!(entries[1].actor, "operator:ops");
     assert!(!issue.detail.contains("PRIVATE"));
     // Paging and limits.
     let page: Vec<proto::api::AuditEntry> = serde_json::from_value(
