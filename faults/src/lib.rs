@@ -180,6 +180,9 @@ struct Api {
     csrf: String,
 }
 
+const OPERATOR: &str = "faults-op";
+const OPERATOR_PASSWORD: &str = "faults operator password";
+
 impl Api {
     fn base(&self) -> &str {
         let i = self.next.fetch_add(1, Ordering::Relaxed);
@@ -189,6 +192,31 @@ impl Api {
     }
 
     async fn login(base: &str, role: &str, tax_id: &str, deadline: Instant) -> Result<Api> {
+        let body = serde_json::json!({"role": role, "tax_id": tax_id, "display_name": ""});
+        let what = format!("dev login as {role} {tax_id}");
+        Self::login_at(base, "/api/auth/dev-login", &body, &what, deadline).await
+    }
+
+    /// The run's operator, with its password (the development login is for applicants).
+    async fn operator(base: &str, deadline: Instant) -> Result<Api> {
+        let body = serde_json::json!({"username": OPERATOR, "password": OPERATOR_PASSWORD});
+        Self::login_at(
+            base,
+            "/api/auth/operator-login",
+            &body,
+            "operator login",
+            deadline,
+        )
+        .await
+    }
+
+    async fn login_at(
+        base: &str,
+        path: &str,
+        body: &serde_json::Value,
+        what: &str,
+        deadline: Instant,
+    ) -> Result<Api> {
         let http = reqwest::Client::builder()
             .cookie_store(true)
             .timeout(Duration::from_secs(30))
@@ -199,9 +227,9 @@ impl Api {
             let base = &bases[attempt % bases.len()];
             attempt += 1;
             let r = http
-                .post(format!("{base}/api/auth/dev-login"))
+                .post(format!("{base}{path}"))
                 .header("X-Requested-With", "portal")
-                .json(&serde_json::json!({"role": role, "tax_id": tax_id, "display_name": ""}))
+                .json(body)
                 .send()
                 .await;
             if let Ok(r) = r {
@@ -221,11 +249,11 @@ impl Api {
                     });
                 }
                 if status < 500 {
-                    bail!("dev login as {role} {tax_id}: {status} {text}");
+                    bail!("{what}: {status} {text}");
                 }
             }
             if Instant::now() > deadline {
-                bail!("dev login as {role} {tax_id}: no success before the deadline");
+                bail!("{what}: no success before the deadline");
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -379,7 +407,8 @@ async fn run_backend(opts: &Options, backend: Backend, seed: u64) -> Result<Back
         .await
         .context("harness database connection")?;
     let deadline = Instant::now() + Duration::from_secs(60);
-    let operator = Api::login(&bases, "operator", "", deadline).await?;
+    portal.add_operator(OPERATOR, OPERATOR_PASSWORD)?;
+    let operator = Api::operator(&bases, deadline).await?;
     let mut run = Run {
         rng: Rng::new(seed),
         portal,
@@ -487,6 +516,7 @@ fn form(n: u64) -> ApplicationForm {
         staff_national_id: "A123456789".into(),
         privacy_consent: true,
         reason: String::new(),
+        reason_code: None,
     }
 }
 

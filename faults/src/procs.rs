@@ -90,6 +90,31 @@ impl Portal {
         self
     }
 
+    /// `portal operator add` on the portal's database (an administrator).
+    pub fn add_operator(&self, username: &str, password: &str) -> Result<()> {
+        let mut child = Command::new(&self.bin)
+            .args(["operator", "add", "--username", username])
+            .env_remove("PORTAL_CONFIG")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .with_context(|| format!("starting {} operator add", self.bin.display()))?;
+        if let Some(mut stdin) = child.stdin.take() {
+            use std::io::Write as _;
+            writeln!(stdin, "{password}")?;
+        }
+        let out = child.wait_with_output()?;
+        if !out.status.success() {
+            bail!(
+                "portal operator add failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        Ok(())
+    }
+
     /// Start and wait for `/healthz`.
     pub async fn start(&mut self) -> Result<()> {
         let log = OpenOptions::new()

@@ -94,6 +94,7 @@ pub fn form() -> ApplicationForm {
         staff_national_id: "A123456789".into(),
         privacy_consent: true,
         reason: String::new(),
+        reason_code: None,
     }
 }
 
@@ -129,7 +130,35 @@ fn pick(bases: &[String]) -> &str {
     bases.get(i % bases.len().max(1)).map_or("", String::as_str)
 }
 
+/// The operator account the load run logs in with (password login: the development login is
+/// for applicants only). Whoever starts the portal makes it (`portal operator add`).
+pub const OPERATOR: &str = "load-op";
+pub const OPERATOR_PASSWORD: &str = "load operator password";
+
 impl Session {
+    /// An operator session, logged in with a password.
+    pub async fn operator(base: &str, username: &str, password: &str) -> Result<Session, String> {
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .timeout(Duration::from_secs(120))
+            .build()
+            .map_err(|e| format!("client: {e}"))?;
+        let bases = instances(base);
+        let r = http
+            .post(format!("{}/api/auth/operator-login", pick(&bases)))
+            .header("X-Requested-With", "portal")
+            .json(&serde_json::json!({"username": username, "password": password}))
+            .send()
+            .await
+            .map_err(|e| format!("operator-login: {e}"))?;
+        let s: SessionView = expect_json("operator-login", r, 200).await?;
+        Ok(Session {
+            http,
+            bases: Arc::new(bases),
+            csrf: s.csrf_token,
+        })
+    }
+
     pub async fn login(
         base: &str,
         role: &str,
@@ -391,8 +420,8 @@ pub async fn run_level(
     }
     // Operators: one session per ten applicants, like a small back office.
     let mut ops = Vec::new();
-    for i in 0..cfg.clients.div_ceil(10) {
-        ops.push(Session::login(base, "operator", "", &format!("load-op-{i}")).await?);
+    for _ in 0..cfg.clients.div_ceil(10) {
+        ops.push(Session::operator(base, OPERATOR, OPERATOR_PASSWORD).await?);
     }
     let ops = Arc::new(ops);
     let base_s: Arc<str> = Arc::from(base);

@@ -346,16 +346,38 @@ impl Spawned {
             None => format!("sqlite://{}?mode=rwc", data_dir.join("portal.db").display()),
         };
         let log = std::fs::File::create(dir.path().join("portal.log"))?;
+        let env = [
+            ("PORTAL_BIND", format!("127.0.0.1:{port}")),
+            ("PORTAL_PUBLIC_URL", base.clone()),
+            ("PORTAL_DATA_DIR", data_dir.display().to_string()),
+            (
+                "PORTAL_WEB_DIR",
+                dir.path().join("web").display().to_string(),
+            ),
+            ("PORTAL_DATABASE_URL", database_url.clone()),
+            ("PORTAL_AUTH__DEV_LOGIN", "true".into()),
+            // Mail goes to the default maildir in the data directory.
+            ("PORTAL_MAIL_WORKER", "true".into()),
+        ];
+        // The operator account the run logs in with (the CLI migrates the database first).
+        let mut adding = std::process::Command::new(portal)
+            .env_remove("PORTAL_CONFIG")
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .args(["operator", "add", "--username", loadgen::OPERATOR])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(log.try_clone()?))
+            .spawn()?;
+        if let Some(mut stdin) = adding.stdin.take() {
+            use std::io::Write as _;
+            writeln!(stdin, "{}", loadgen::OPERATOR_PASSWORD)?;
+        }
+        if !adding.wait()?.success() {
+            return Err("portal operator add failed (see portal.log)".into());
+        }
         let mut cmd = tokio::process::Command::new(portal);
         cmd.env_remove("PORTAL_CONFIG")
-            .env("PORTAL_BIND", format!("127.0.0.1:{port}"))
-            .env("PORTAL_PUBLIC_URL", &base)
-            .env("PORTAL_DATA_DIR", &data_dir)
-            .env("PORTAL_WEB_DIR", dir.path().join("web"))
-            .env("PORTAL_DATABASE_URL", &database_url)
-            .env("PORTAL_AUTH__DEV_LOGIN", "true")
-            // Mail goes to the default maildir in the data directory.
-            .env("PORTAL_MAIL_WORKER", "true")
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::from(log.try_clone()?))
             .stderr(Stdio::from(log))

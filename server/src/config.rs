@@ -332,6 +332,13 @@ impl Config {
                 "server.metrics_token must be at least 16 characters".into(),
             ));
         }
+        if self.auth.dev_login && !(self.bind.ip().is_loopback() && loopback_http(&url)) {
+            return Err(ConfigError::Invalid(format!(
+                "auth.dev_login is for development on this machine only: it needs bind on \
+                 loopback and a loopback http:// public_url (bind {}, public_url {url})",
+                self.bind
+            )));
+        }
         if self.auth.idle_timeout_minutes <= 0 || self.auth.absolute_timeout_hours <= 0 {
             return Err(ConfigError::Invalid(
                 "auth timeouts must be positive".into(),
@@ -405,9 +412,55 @@ impl Config {
     }
 }
 
+/// `http://` with a loopback host (`localhost`, 127.0.0.0/8, `[::1]`).
+fn loopback_http(url: &str) -> bool {
+    let Some(rest) = url.strip_prefix("http://") else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.contains('@') {
+        return false;
+    }
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.split(':').next().unwrap_or_default(),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dev_login_only_on_loopback() {
+        let mut c = Config::default();
+        c.auth.dev_login = true;
+        c.validate().unwrap();
+        c.public_url = Some("http://localhost:8080/".into());
+        c.validate().unwrap();
+        c.public_url = Some("http://[::1]:8080".into());
+        c.validate().unwrap();
+        for bad in [
+            "https://127.0.0.1:8080",
+            "http://portal.example.gov.tw",
+            "http://127.0.0.1.evil.example",
+            "http://127.0.0.1@evil.example",
+            "http://10.0.0.5:8080",
+        ] {
+            c.public_url = Some(bad.into());
+            assert!(c.validate().is_err(), "{bad}");
+        }
+        c.public_url = None;
+        c.bind = SocketAddr::from(([0, 0, 0, 0], 8080));
+        c.public_url = Some("http://127.0.0.1:8080".into());
+        assert!(c.validate().is_err(), "listening on every address");
+        c.auth.dev_login = false;
+        c.validate().unwrap();
+    }
 
     #[test]
     fn defaults_run_without_config() {
@@ -450,20 +503,19 @@ mod tests {
                 bind = "0.0.0.0:9000"
                 public_url = "https://portal.example.gov.tw/"
                 [auth]
-                idle_timeout_minutes = 10
+                idle_timeout_minutes = 20
                 [mail]
                 kind = "maildir"
                 dir = "/var/mail/portal"
                 "#,
             )?;
-            jail.set_env("PORTAL_AUTH__DEV_LOGIN", "true");
+            jail.set_env("PORTAL_AUTH__IDLE_TIMEOUT_MINUTES", "10");
             jail.set_env("PORTAL_DATA_DIR", "/srv/portal");
             let c = Config::load(Some(Path::new("portal.toml"))).map_err(|e| e.to_string())?;
             assert_eq!(c.bind.to_string(), "0.0.0.0:9000");
             assert_eq!(c.public_url(), "https://portal.example.gov.tw");
             assert_eq!(c.public_origin(), "https://portal.example.gov.tw");
             assert!(c.https());
-            assert!(c.auth.dev_login);
             assert_eq!(c.auth.idle_timeout_minutes, 10);
             assert_eq!(c.data_dir, PathBuf::from("/srv/portal"));
             assert!(matches!(

@@ -117,13 +117,107 @@ enum CaCommand {
     },
 }
 
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum RoleArg {
+    /// Payments and bank file imports.
+    Cashier,
+    /// Holds (暫禁/解禁) and revocations (註銷).
+    Officer,
+    /// Reads only.
+    Auditor,
+    /// Everything.
+    Admin,
+}
+
+impl From<RoleArg> for proto::OperatorRole {
+    fn from(r: RoleArg) -> Self {
+        match r {
+            RoleArg::Cashier => Self::Cashier,
+            RoleArg::Officer => Self::Officer,
+            RoleArg::Auditor => Self::Auditor,
+            RoleArg::Admin => Self::Admin,
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum OperatorCommand {
     /// Add an operator; the password is read from the first line of standard input.
     Add {
         #[arg(long)]
         username: String,
+        #[arg(long, value_enum, default_value = "admin")]
+        role: RoleArg,
     },
+    /// List operators with their role and whether they are disabled.
+    List,
+    /// Disable an operator; their sessions end at once.
+    Disable {
+        #[arg(long)]
+        username: String,
+    },
+    /// Enable a disabled operator again.
+    Enable {
+        #[arg(long)]
+        username: String,
+    },
+    /// Set an operator's password (first line of standard input); their sessions end.
+    Passwd {
+        #[arg(long)]
+        username: String,
+    },
+}
+
+fn password_from_stdin() -> Result<String, String> {
+    let mut password = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut password)
+        .map_err(|e| format!("reading the password from stdin: {e}"))?;
+    Ok(password.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+async fn run_operator(config: &Config, command: OperatorCommand) -> Result<(), String> {
+    use server::auth::operators;
+    let db = server::open_db(config).await.map_err(|e| e.to_string())?;
+    let now = SystemClock.now();
+    let cli = server::domain::Actor::System("cli");
+    match command {
+        OperatorCommand::Add { username, role } => {
+            let password = password_from_stdin()?;
+            operators::add(&db, &username, &password, role.into(), now)
+                .await
+                .map_err(|e| e.to_string())?;
+            tracing::info!(%username, "operator added");
+        }
+        OperatorCommand::List => {
+            for o in operators::list(&db).await.map_err(|e| e.to_string())? {
+                let state = if o.disabled { "disabled" } else { "enabled" };
+                let created = server::domain::rfc3339(o.created_at);
+                println!("{}\t{}\t{state}\t{created}", o.username, o.role);
+            }
+        }
+        OperatorCommand::Disable { username } => {
+            let ended = operators::set_disabled(&db, &username, true, now)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("{username} disabled; {ended} session(s) ended");
+        }
+        OperatorCommand::Enable { username } => {
+            operators::set_disabled(&db, &username, false, now)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("{username} enabled");
+        }
+        OperatorCommand::Passwd { username } => {
+            let password = password_from_stdin()?;
+            operators::set_password(&db, &cli, &username, &password, None, now)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("password of {username} changed; their sessions ended");
+        }
+    }
+    Ok(())
 }
 
 /// Human-readable lines, or with `PORTAL_LOG_FORMAT=json` one JSON object per line (for a
@@ -271,22 +365,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             tracing::info!("migrations applied");
             Ok(())
         }
-        Command::Operator {
-            command: OperatorCommand::Add { username },
-        } => {
-            let db = server::open_db(&config).await.map_err(|e| e.to_string())?;
-            let mut password = String::new();
-            std::io::stdin()
-                .lock()
-                .read_line(&mut password)
-                .map_err(|e| format!("reading the password from stdin: {e}"))?;
-            let password = password.trim_end_matches(['\r', '\n']);
-            server::auth::operators::add(&db, &username, password, SystemClock.now())
-                .await
-                .map_err(|e| e.to_string())?;
-            tracing::info!(%username, "operator added");
-            Ok(())
-        }
+        Command::Operator { command } => run_operator(&config, command).await,
         Command::ExpireNow => {
             let built = server::build(
                 Config {

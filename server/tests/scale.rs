@@ -21,9 +21,15 @@ use proto::{ErrorCode, Status};
 const PASSWORD: &str = "correct horse battery";
 
 async fn add_operator(srv: &TestServer, name: &str) {
-    server::auth::operators::add(&srv.state.svc.db, name, PASSWORD, srv.now())
-        .await
-        .unwrap();
+    server::auth::operators::add(
+        &srv.state.svc.db,
+        name,
+        PASSWORD,
+        proto::OperatorRole::Admin,
+        srv.now(),
+    )
+    .await
+    .unwrap();
 }
 
 /// An operator login as a client at `client_ip` (sent as X-Forwarded-For; believed only

@@ -12,6 +12,7 @@ pub mod apply;
 pub mod bill;
 pub mod generate;
 pub mod login;
+pub mod password;
 pub mod query;
 pub mod register;
 
@@ -27,6 +28,7 @@ pub fn view(r: Route) -> AnyView {
         Route::Admin => view! { <admin::Admin /> }.into_any(),
         Route::AdminImport => view! { <admin_import::AdminImport /> }.into_any(),
         Route::AdminAudit => view! { <admin_audit::AdminAudit /> }.into_any(),
+        Route::AdminPassword => view! { <password::Password /> }.into_any(),
         Route::Home | Route::Login | Route::NotFound => view! {
             <section>
                 <h1>{tr("找不到頁面", "Page not found")}</h1>

@@ -40,8 +40,15 @@ pub async fn create(
     let key = headers
         .get("idempotency-key")
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-    let created =
-        applications::create(&state.svc, &who.tax_id, &form, key.as_deref(), state.now()).await?;
+    let created = applications::create(
+        &state.svc,
+        &who.tax_id,
+        who.session.company_name.as_deref(),
+        &form,
+        key.as_deref(),
+        state.now(),
+    )
+    .await?;
     if created.replayed {
         return Ok((StatusCode::OK, Json(created.view)));
     }

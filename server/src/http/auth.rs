@@ -4,12 +4,12 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use proto::Role;
-use proto::api::{CardLoginRequest, DevLoginRequest, OperatorLoginRequest, SessionView};
+use proto::api::{CardLoginRequest, DevLoginRequest, OperatorLoginRequest, PasswordChange};
 use proto::validate::{FieldCode, FieldError};
 
 use super::extract::{ApiJson, ClientIp};
 use crate::auth::extract::{
-    Authed, check_login_request, clear_cookie, session_cookie, session_token,
+    Authed, Operator, check_login_request, clear_cookie, session_cookie, session_token,
 };
 use crate::auth::rate_limit::Account;
 use crate::auth::sessions::{self, NewSession};
@@ -17,9 +17,22 @@ use crate::auth::{card, operators};
 use crate::error::ApiError;
 use crate::state::AppState;
 
-pub async fn session(State(state): State<AppState>, Authed(s): Authed) -> axum::Json<SessionView> {
-    axum::Json(s.view(&state.config.auth))
+/// The current session. While the development login is on, every answer (the 401 before a
+/// login too) carries `X-Portal-Dev-Login: on`, so the app shows its red banner on every page.
+pub async fn session(State(state): State<AppState>, authed: Result<Authed, ApiError>) -> Response {
+    let mut resp = match authed {
+        Ok(Authed(s)) => axum::Json(s.view(&state.config.auth)).into_response(),
+        Err(e) => e.into_response(),
+    };
+    if state.config.auth.dev_login {
+        resp.headers_mut()
+            .insert(DEV_LOGIN_HEADER, header::HeaderValue::from_static("on"));
+    }
+    resp
 }
+
+/// Says that the server runs with the development login on.
+pub const DEV_LOGIN_HEADER: &str = "x-portal-dev-login";
 
 /// Start a session (dropping the one the browser had, if any) and set the cookie.
 async fn start(
@@ -54,43 +67,31 @@ pub async fn dev_login(
     }
     check_login_request(&headers, &state.config)?;
     let ApiJson(req) = body?;
-    let who = match req.role {
-        Role::Applicant => {
-            let tax_id = req.tax_id.trim().to_owned();
-            if let Err(code) = proto::validate::tax_id(&tax_id) {
-                return Err(ApiError::Validation(vec![FieldError::new("tax_id", code)]));
-            }
-            let display = match req.display_name.trim() {
-                "" => format!("開發測試 {tax_id}"),
-                d => d.to_owned(),
-            };
-            NewSession {
-                role: Role::Applicant,
-                tax_id: Some(tax_id),
-                username: None,
-                operator_id: None,
-                display_name: display,
-            }
-        }
-        Role::Operator => {
-            let name = match req.display_name.trim() {
-                "" => "operator",
-                d => d,
-            };
-            if !operators::valid_username(name) {
-                return Err(ApiError::Validation(vec![FieldError::new(
-                    "display_name",
-                    FieldCode::Format,
-                )]));
-            }
-            NewSession {
-                role: Role::Operator,
-                tax_id: None,
-                username: Some(format!("dev-{name}")),
-                operator_id: None,
-                display_name: name.to_owned(),
-            }
-        }
+    // Operators always log in with their password: a development session may never mark
+    // bills paid or revoke anything.
+    if req.role != Role::Applicant {
+        return Err(ApiError::Forbidden(
+            "the development login is for applicants only; operators log in with their password"
+                .into(),
+        ));
+    }
+    let tax_id = req.tax_id.trim().to_owned();
+    if let Err(code) = proto::validate::tax_id(&tax_id) {
+        return Err(ApiError::Validation(vec![FieldError::new("tax_id", code)]));
+    }
+    let display = match req.display_name.trim() {
+        "" => format!("開發測試 {tax_id}"),
+        d => d.to_owned(),
+    };
+    // No card proves the company name: it stays declared by the form.
+    let who = NewSession {
+        role: Role::Applicant,
+        tax_id: Some(tax_id),
+        username: None,
+        operator_id: None,
+        display_name: display,
+        company_name: None,
+        operator_role: None,
     };
     tracing::warn!(role = %req.role, "development login used");
     start(&state, &headers, who).await
@@ -119,7 +120,8 @@ pub async fn operator_login(
     let op = operators::verify_login(&state.svc.db, &username, &req.password)
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let Some(op) = op else {
+    // An account whose stored role this build does not know may not log in.
+    let Some((op, role)) = op.and_then(|o| o.role.map(|r| (o, r))) else {
         state
             .limiter
             .failed(&state.svc.db, &ip, account, now)
@@ -143,6 +145,8 @@ pub async fn operator_login(
             username: Some(op.username),
             operator_id: Some(op.id),
             display_name: op.display_name,
+            company_name: None,
+            operator_role: Some(role),
         },
     )
     .await
@@ -223,12 +227,57 @@ pub async fn card_login(
         NewSession {
             role: Role::Applicant,
             display_name: identity.display_name().to_owned(),
+            // What the card certificate says the company is called: applications take it
+            // instead of the form's name.
+            company_name: identity
+                .organization
+                .clone()
+                .or_else(|| identity.subject_cn.clone()),
             tax_id: Some(identity.tax_id),
             username: None,
             operator_id: None,
+            operator_role: None,
         },
     )
     .await
+}
+
+/// An operator changes their own password (the current one checked); their other sessions
+/// end.
+pub async fn change_password(
+    State(state): State<AppState>,
+    who: Operator,
+    body: Result<ApiJson<PasswordChange>, ApiError>,
+) -> Result<StatusCode, ApiError> {
+    let ApiJson(req) = body?;
+    let now = state.now();
+    let result = operators::change_own_password(
+        &state.svc.db,
+        &who.actor(),
+        &who.username,
+        &req.current_password,
+        &req.new_password,
+        &who.session.id_hash,
+        now,
+    )
+    .await;
+    match result {
+        Ok(()) => Ok(StatusCode::NO_CONTENT),
+        // Only a logged-in operator gets here, and each try costs an argon2 hash.
+        Err(operators::OperatorError::WrongPassword) => {
+            Err(ApiError::Validation(vec![FieldError::new(
+                "current_password",
+                FieldCode::Format,
+            )]))
+        }
+        Err(operators::OperatorError::WeakPassword) => {
+            Err(ApiError::Validation(vec![FieldError::new(
+                "new_password",
+                FieldCode::Format,
+            )]))
+        }
+        Err(e) => Err(ApiError::Internal(e.to_string())),
+    }
 }
 
 pub async fn logout(

@@ -38,6 +38,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/auth/card/challenge", post(auth::card_challenge))
         .route("/api/auth/card/login", post(auth::card_login))
         .route("/api/auth/logout", post(auth::logout))
+        .route("/api/operator/password", post(auth::change_password))
         .route(
             "/api/applications",
             get(applicant::list).post(applicant::create),
