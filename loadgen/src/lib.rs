@@ -138,25 +138,8 @@ pub const OPERATOR_PASSWORD: &str = "load operator password";
 impl Session {
     /// An operator session, logged in with a password.
     pub async fn operator(base: &str, username: &str, password: &str) -> Result<Session, String> {
-        let http = reqwest::Client::builder()
-            .cookie_store(true)
-            .timeout(Duration::from_secs(120))
-            .build()
-            .map_err(|e| format!("client: {e}"))?;
-        let bases = instances(base);
-        let r = http
-            .post(format!("{}/api/auth/operator-login", pick(&bases)))
-            .header("X-Requested-With", "portal")
-            .json(&serde_json::json!({"username": username, "password": password}))
-            .send()
-            .await
-            .map_err(|e| format!("operator-login: {e}"))?;
-        let s: SessionView = expect_json("operator-login", r, 200).await?;
-        Ok(Session {
-            http,
-            bases: Arc::new(bases),
-            csrf: s.csrf_token,
-        })
+        let body = serde_json::json!({"username": username, "password": password});
+        Self::start(base, "operator-login", &body).await
     }
 
     pub async fn login(
@@ -165,6 +148,13 @@ impl Session {
         tax_id: &str,
         display: &str,
     ) -> Result<Session, String> {
+        let body = serde_json::json!({"role": role, "tax_id": tax_id, "display_name": display});
+        Self::start(base, "dev-login", &body).await
+    }
+
+    /// Logs in at `/api/auth/{login}` on one of the instances in `base` (comma-separated);
+    /// the session's later requests go round robin over all of them.
+    async fn start(base: &str, login: &str, body: &serde_json::Value) -> Result<Session, String> {
         let http = reqwest::Client::builder()
             .cookie_store(true)
             .timeout(Duration::from_secs(120))
@@ -172,13 +162,13 @@ impl Session {
             .map_err(|e| format!("client: {e}"))?;
         let bases = instances(base);
         let r = http
-            .post(format!("{}/api/auth/dev-login", pick(&bases)))
+            .post(format!("{}/api/auth/{login}", pick(&bases)))
             .header("X-Requested-With", "portal")
-            .json(&serde_json::json!({"role": role, "tax_id": tax_id, "display_name": display}))
+            .json(body)
             .send()
             .await
-            .map_err(|e| format!("dev-login: {e}"))?;
-        let s: SessionView = expect_json("dev-login", r, 200).await?;
+            .map_err(|e| format!("{login}: {e}"))?;
+        let s: SessionView = expect_json(login, r, 200).await?;
         Ok(Session {
             http,
             bases: Arc::new(bases),
