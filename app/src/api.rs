@@ -7,10 +7,11 @@ use proto::api::{
     ApplicationForm, ApplicationQuery, ApplicationView, AuditEntry, CardChallenge,
     CardLoginRequest, CertificateActionRequest, CertificateView, CsrSubmission, DevLoginRequest,
     ErrorBody, ErrorInfo, HistoryEntry, ImportReport, IssuedCertificate, MailView,
-    OperatorLoginRequest, Page, PaymentRecord, RegistrationRequest, RegistrationView, SessionView,
+    OperatorLoginRequest, Page, PasswordChange, PaymentRecord, RegistrationRequest,
+    RegistrationView, SessionView,
 };
 use proto::validate::FieldError;
-use proto::{ErrorCode, Lang};
+use proto::{ErrorCode, Lang, RevocationReason};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use wasm_bindgen::{JsCast, JsValue};
@@ -30,6 +31,17 @@ fn set_csrf(token: Option<String>) {
 
 fn csrf() -> Option<String> {
     CSRF.with(|c| c.borrow().clone())
+}
+
+thread_local! {
+    // Set once any answer said the server runs with the development login on.
+    static DEV_LOGIN: RefCell<bool> = const { RefCell::new(false) };
+}
+
+/// Whether the server said (header `X-Portal-Dev-Login: on`) that its development login
+/// is on: every page then shows the red banner.
+pub fn dev_login_on() -> bool {
+    DEV_LOGIN.with(|d| *d.borrow())
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -181,6 +193,15 @@ async fn send(
         .dyn_into()
         .map_err(|_| ApiError::Decode("not a Response".into()))?;
     let status = resp.status();
+    if resp
+        .headers()
+        .get("x-portal-dev-login")
+        .ok()
+        .flatten()
+        .is_some_and(|v| v == "on")
+    {
+        DEV_LOGIN.with(|d| *d.borrow_mut() = true);
+    }
     let text = match resp.text() {
         Ok(p) => JsFuture::from(p)
             .await
@@ -440,12 +461,29 @@ pub async fn certificate_action(
     serial_hex: &str,
     action: &str,
     reason: String,
+    reason_code: Option<RevocationReason>,
 ) -> Result<CertificateView, ApiError> {
     post(
         &format!("/api/admin/certificates/{}/{action}", seg(serial_hex)),
-        &CertificateActionRequest { reason },
+        &CertificateActionRequest {
+            reason,
+            reason_code,
+        },
     )
     .await
+}
+
+/// The operator's own password; 204 on success.
+pub async fn change_password(req: &PasswordChange) -> Result<(), ApiError> {
+    send(
+        "POST",
+        "/api/operator/password",
+        Body::Json(encode(req)?),
+        Kind::Normal,
+        &[],
+    )
+    .await
+    .map(|_| ())
 }
 
 pub async fn audit(

@@ -26,6 +26,8 @@ pub enum Route {
     Admin,
     AdminImport,
     AdminAudit,
+    /// The operator changes their own password.
+    AdminPassword,
     NotFound,
 }
 
@@ -64,6 +66,7 @@ impl Route {
             ["admin"] => Route::Admin,
             ["admin", "import"] => Route::AdminImport,
             ["admin", "audit"] => Route::AdminAudit,
+            ["admin", "password"] => Route::AdminPassword,
             _ => Route::NotFound,
         }
     }
@@ -94,12 +97,16 @@ impl Route {
             Route::Admin => "#/admin".into(),
             Route::AdminImport => "#/admin/import".into(),
             Route::AdminAudit => "#/admin/audit".into(),
+            Route::AdminPassword => "#/admin/password".into(),
             Route::NotFound => "#/404".into(),
         }
     }
 
     pub fn is_operator(&self) -> bool {
-        matches!(self, Route::Admin | Route::AdminImport | Route::AdminAudit)
+        matches!(
+            self,
+            Route::Admin | Route::AdminImport | Route::AdminAudit | Route::AdminPassword
+        )
     }
 
     /// The last crumb of an applicant page after 憑證通關服務 > 通關專屬憑證 >
@@ -178,6 +185,7 @@ mod tests {
             Route::Admin,
             Route::AdminImport,
             Route::AdminAudit,
+            Route::AdminPassword,
         ];
         for r in routes {
             assert_eq!(Route::parse(&r.href()), r, "{}", r.href());

@@ -51,7 +51,10 @@ mod worker;
 
 use time::{Date, OffsetDateTime};
 
-pub use outbox::{OutboxRow, OutboxState, enqueue_with_domain, get_mail, list_mail, retry_failed};
+pub use outbox::{
+    OutboxRow, OutboxState, QueueStats, enqueue_with_domain, get_mail, list_mail, queue_stats,
+    retry_failed,
+};
 pub use transport::{MailTransport, SmtpConfig, SmtpSecurity, default_from};
 pub use worker::{RunStats, Worker, WorkerOptions};
 

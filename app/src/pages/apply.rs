@@ -5,10 +5,15 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use proto::api::{ApplicationForm, ApplicationQuery, ApplicationView, CompanyInput, ContactInput};
-use proto::{Action, ApplicationType, BusinessType, CertKind, CustomsOffice, Lang, Status};
+use proto::{
+    Action, ApplicationType, BusinessType, CertKind, CustomsOffice, Lang, RevocationReason, Status,
+};
 
 use crate::api::{self, ApiError};
-use crate::form::{CheckField, FormCtl, RadioField, RadioOption, ReadOnly, TextField, dom_id};
+use crate::form::{
+    CheckField, FormCtl, RadioField, RadioOption, ReadOnly, SelectField, TextField, dom_id,
+    revocation_reason_options,
+};
 use crate::i18n::{lang, pick, tr};
 use crate::route::Route;
 use crate::session::{use_flash, use_session};
@@ -36,6 +41,10 @@ struct State {
     staff_id: RwSignal<String>,
     consent: RwSignal<bool>,
     reason: RwSignal<String>,
+    /// RFC 5280 reason of a revoke.
+    reason_code: RwSignal<String>,
+    /// The company name the IC card proved (card login): sent instead of the field's.
+    verified_name: RwSignal<Option<String>>,
 }
 
 fn s() -> RwSignal<String> {
@@ -65,6 +74,8 @@ impl State {
             staff_id: s(),
             consent: RwSignal::new(false),
             reason: s(),
+            reason_code: s(),
+            verified_name: RwSignal::new(None),
         }
     }
 
@@ -82,7 +93,10 @@ impl State {
             app_type,
             target: (!new).then(|| t(self.target)).filter(|s| !s.is_empty()),
             company: CompanyInput {
-                name: t(self.company_name),
+                name: self
+                    .verified_name
+                    .get()
+                    .unwrap_or_else(|| t(self.company_name)),
                 phone: t(self.company_phone),
                 fax: t(self.company_fax),
                 responsible_person: t(self.responsible_person),
@@ -121,6 +135,11 @@ impl State {
                 String::new()
             },
             privacy_consent: self.consent.get(),
+            reason_code: if app_type == ApplicationType::Revoke {
+                RevocationReason::from_code(&self.reason_code.get())
+            } else {
+                None
+            },
             reason: if matches!(
                 app_type,
                 ApplicationType::Revoke | ApplicationType::Suspend | ApplicationType::Unsuspend
@@ -134,7 +153,9 @@ impl State {
 
     /// Company and contact from the target application, as they are now.
     fn fill_from(&self, a: &ApplicationView) {
-        self.company_name.set(a.company.name.clone());
+        if self.verified_name.get_untracked().is_none() {
+            self.company_name.set(a.company.name.clone());
+        }
         self.company_phone.set(a.company.phone.clone());
         self.company_fax.set(a.company.fax.clone());
         self.responsible_person
@@ -187,9 +208,26 @@ pub fn Apply(app_type: ApplicationType, target: Option<String>) -> impl IntoView
     let session = use_session();
     let flash = use_flash();
     let st = State::new(app_type, target.clone());
-    let ctl = FormCtl::new(move || match proto::validate::application(&st.form()) {
-        Ok(()) => vec![],
-        Err(e) => e,
+    // With card login the company name is the card's: shown read-only (yellow), never edited.
+    let verified = session
+        .view
+        .with_untracked(|s| s.as_ref().and_then(|s| s.company_name.clone()));
+    if let Some(name) = &verified {
+        st.company_name.set(name.clone());
+    }
+    st.verified_name.set(verified);
+    let ctl = FormCtl::new(move || {
+        let form = st.form();
+        let mut errors = proto::validate::application(&form)
+            .err()
+            .unwrap_or_default();
+        if form.app_type == ApplicationType::Revoke && form.reason_code.is_none() {
+            errors.push(proto::validate::FieldError::new(
+                "reason_code",
+                proto::validate::FieldCode::Required,
+            ));
+        }
+        errors
     });
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<ApiError>);
@@ -371,7 +409,8 @@ pub fn Apply(app_type: ApplicationType, target: Option<String>) -> impl IntoView
                     {move || {
                         let ro = !edits_company();
                         view! {
-                            <TextField ctl=ctl field="company.name" zh="公司名稱" en="Company name" value=st.company_name required=true readonly=ro autocomplete="organization" />
+                            <TextField ctl=ctl field="company.name" zh="公司名稱" en="Company name" value=st.company_name required=true
+                                readonly={ro || st.verified_name.get().is_some()} autocomplete="organization" />
                             <TextField ctl=ctl field="company.phone" zh="公司電話" en="Company phone" value=st.company_phone kind="tel" readonly=ro />
                             <TextField ctl=ctl field="company.fax" zh="公司傳真" en="Company fax" value=st.company_fax kind="tel" readonly=ro />
                             <TextField ctl=ctl field="company.responsible_person" zh="負責人姓名" en="Responsible person" value=st.responsible_person readonly=ro />
@@ -430,6 +469,10 @@ pub fn Apply(app_type: ApplicationType, target: Option<String>) -> impl IntoView
             <Show when=move || matches!(st.app_type(), ApplicationType::Revoke | ApplicationType::Suspend | ApplicationType::Unsuspend)>
                 <fieldset class="group">
                     <legend>{tr("原因", "Reason")}</legend>
+                    <Show when=move || st.app_type() == ApplicationType::Revoke>
+                        <SelectField ctl=ctl field="reason_code" zh="註銷原因 (RFC 5280)" en="Revocation reason (RFC 5280)"
+                            value=st.reason_code required=true options=revocation_reason_options() />
+                    </Show>
                     <TextField ctl=ctl field="reason" zh="申請原因" en="Reason" value=st.reason maxlength=200 />
                 </fieldset>
             </Show>

@@ -14,6 +14,7 @@ pub mod detail;
 pub mod generate;
 pub mod login;
 pub mod menu;
+pub mod password;
 pub mod query;
 pub mod receipt;
 pub mod register;
@@ -33,6 +34,7 @@ pub fn view(r: Route) -> AnyView {
         Route::Admin => view! { <admin::Admin /> }.into_any(),
         Route::AdminImport => view! { <admin_import::AdminImport /> }.into_any(),
         Route::AdminAudit => view! { <admin_audit::AdminAudit /> }.into_any(),
+        Route::AdminPassword => view! { <password::Password /> }.into_any(),
         Route::Home | Route::Login | Route::NotFound => view! {
             <section>
                 <h1>{tr("找不到頁面", "Page not found")}</h1>

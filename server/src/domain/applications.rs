@@ -71,7 +71,19 @@ pub async fn by_serial(
     }
 }
 
-/// Create an application for the applicant's company (`tax_id` comes from the session).
+/// The form as it is stored: with a company name the login proved (the IC-card
+/// certificate's), that name replaces whatever the form says, so neither a new application
+/// nor a 修改 can put another company's name into a certificate or the records.
+pub fn with_verified_name(form: &ApplicationForm, verified_name: Option<&str>) -> ApplicationForm {
+    let mut form = form.clone();
+    if let Some(name) = verified_name.map(str::trim).filter(|n| !n.is_empty()) {
+        form.company.name = name.to_owned();
+    }
+    form
+}
+
+/// Create an application for the applicant's company (`tax_id` comes from the session;
+/// `verified_name` is the company name the card certificate proves, if any).
 ///
 /// With an idempotency key, a repeat of the same request (same company, key and form) returns
 /// the application the first one made, whether the first is finished or still running in
@@ -79,10 +91,12 @@ pub async fn by_serial(
 pub async fn create(
     svc: &Services,
     tax_id: &str,
+    verified_name: Option<&str>,
     form: &ApplicationForm,
     idempotency_key: Option<&str>,
     now: OffsetDateTime,
 ) -> DomainResult<Created> {
+    let form = &with_verified_name(form, verified_name);
     proto::validate::application(form).map_err(DomainError::Validation)?;
     if proto::validate::tax_id(tax_id).is_err() {
         return Err(DomainError::Forbidden("the session has no valid tax ID"));
@@ -129,6 +143,7 @@ async fn create_once(
             replayed: true,
         });
     }
+    check_daily_limit(&mut tx, svc.applications_per_day, tax_id, now).await?;
     let app = match form.app_type {
         ApplicationType::New => {
             let attrs = CertAttrs::of_form(form)?;
@@ -145,6 +160,26 @@ async fn create_once(
         view,
         replayed: false,
     })
+}
+
+/// Each application a company files today counts on a per-company, per-day counter; past
+/// the limit the transaction (and with it the count) is rolled back. The counter row's lock
+/// makes concurrent requests of one company queue, so instances cannot overshoot together.
+async fn check_daily_limit(
+    conn: &mut AnyConnection,
+    limit: u32,
+    tax_id: &str,
+    now: OffsetDateTime,
+) -> DomainResult<()> {
+    if limit == 0 {
+        return Ok(());
+    }
+    let day = taipei_date(now);
+    let n = counters::next(conn, &format!("applications_on:{day}:{tax_id}")).await?;
+    if n > i64::from(limit) {
+        return Err(DomainError::ApplicationLimit(limit));
+    }
+    Ok(())
 }
 
 /// The application an earlier request with this key made, or `None` for a new key.
@@ -451,6 +486,7 @@ async fn create_targeted(
             };
             // Refuse before creating anything, so a refused request leaves no application.
             transitions::check(conn, actor, on_target(event), now).await?;
+            certificates::revocation_reason(event, form.reason_code)?;
             let draft = Draft {
                 form,
                 event: AppEvent::Request,
@@ -487,6 +523,7 @@ async fn create_targeted(
                 &cert,
                 &target,
                 &form.reason,
+                form.reason_code,
                 &app,
                 now,
             )

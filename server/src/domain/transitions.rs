@@ -54,11 +54,32 @@ pub enum Party {
     System,
 }
 
-/// Who placed a certificate's current hold.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Placer {
-    Company(String),
+/// Who placed a certificate's current hold, as `certificates.hold_placed_by` records it
+/// (`company:<tax id>` or `operator:<username>`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placer<'a> {
+    Company(&'a str),
     Operator,
+}
+
+impl<'a> Placer<'a> {
+    pub fn parse(stored: &'a str) -> Option<Placer<'a>> {
+        match stored.split_once(':') {
+            Some(("company", tax_id)) => Some(Placer::Company(tax_id)),
+            Some(("operator", _)) => Some(Placer::Operator),
+            _ => None,
+        }
+    }
+
+    /// What to record for a hold `actor` places (jobs place none: recorded as themselves,
+    /// which admits no applicant).
+    pub fn record(actor: &Actor) -> String {
+        match actor {
+            Actor::Applicant { tax_id } => format!("company:{tax_id}"),
+            Actor::Operator { username, .. } => format!("operator:{username}"),
+            Actor::System(job) => format!("system:{job}"),
+        }
+    }
 }
 
 /// The facts about the subject that the `who` column is judged against.
@@ -67,7 +88,7 @@ pub struct Context<'a> {
     /// Tax ID of the company the application or certificate belongs to.
     pub owner: &'a str,
     /// Who placed the current hold, where recorded.
-    pub hold_placed_by: Option<&'a Placer>,
+    pub hold_placed_by: Option<Placer<'a>>,
 }
 
 impl Party {
@@ -75,7 +96,7 @@ impl Party {
         match (self, actor) {
             (Party::Owner, Actor::Applicant { tax_id }) => tax_id == ctx.owner,
             (Party::HoldPlacer, Actor::Applicant { tax_id }) => {
-                ctx.hold_placed_by == Some(&Placer::Company(tax_id.clone()))
+                ctx.hold_placed_by == Some(Placer::Company(tax_id))
             }
             (Party::Operator(duty), Actor::Operator { .. }) => actor.has_duty(duty),
             (Party::System, Actor::System(_)) => true,
@@ -93,12 +114,11 @@ impl<'a> Context<'a> {
         }
     }
 
-    /// The context of a certificate's rows. Who placed a hold is not recorded yet, so no
-    /// row names `HoldPlacer` (it would admit nobody); recording it fills `hold_placed_by`.
+    /// The context of a certificate's rows, with who placed its current hold.
     pub fn of_cert(cert: &'a CertRow) -> Context<'a> {
         Context {
             owner: &cert.tax_id,
-            hold_placed_by: None,
+            hold_placed_by: cert.hold_placed_by.as_deref().and_then(Placer::parse),
         }
     }
 }
@@ -184,6 +204,9 @@ const PAYMENTS: &[Party] = &[Party::Operator(Duty::Payments)];
 const SYSTEM: &[Party] = &[Party::System];
 const OWNER_OR_REVOCATION: &[Party] = &[Party::Owner, Party::Operator(Duty::Revocation)];
 const OWNER_OR_HOLDS: &[Party] = &[Party::Owner, Party::Operator(Duty::Holds)];
+/// A hold is lifted by the company that placed it, or by an operator with the duty: an
+/// operator's hold admits no applicant.
+const PLACER_OR_HOLDS: &[Party] = &[Party::HoldPlacer, Party::Operator(Duty::Holds)];
 
 const fn row<S: Copy, E: Copy>(
     from: Before<S>,
@@ -246,7 +269,7 @@ pub const CERTIFICATES: &[Row<CertStatus, CertEvent>] = &[
     row(In(VALID),     CertEvent::Renew,      Same,                           OWNER,               None,                         None,                        Some(Action::Renew)),
     row(In(LIVE),      CertEvent::Revoke,     Becomes(CertStatus::Revoked),   OWNER_OR_REVOCATION, Some(MailKind::Revoked),      Some("certificate.revoke"),   Some(Action::Revoke)),
     row(In(VALID),     CertEvent::Suspend,    Becomes(CertStatus::Suspended), OWNER_OR_HOLDS,      Some(MailKind::Suspended),    Some("certificate.suspend"),  Some(Action::Suspend)),
-    row(In(SUSPENDED), CertEvent::Unsuspend,  Becomes(CertStatus::Valid),     OWNER_OR_HOLDS,      Some(MailKind::Unsuspended),  Some("certificate.unsuspend"), Some(Action::Unsuspend)),
+    row(In(SUSPENDED), CertEvent::Unsuspend,  Becomes(CertStatus::Valid),     PLACER_OR_HOLDS,     Some(MailKind::Unsuspended),  Some("certificate.unsuspend"), Some(Action::Unsuspend)),
 ];
 
 fn find<S, E: PartialEq + std::fmt::Debug>(
@@ -325,6 +348,25 @@ pub struct Note<'a> {
     /// Whose contact gets the mail (default as for `audit_serial`).
     pub mail_to: Option<&'a AppRow>,
     pub mail: Extra,
+    /// The RFC 5280 reason of a revocation (absent: unspecified); holds are always
+    /// `certificateHold`.
+    pub reason_code: Option<proto::RevocationReason>,
+}
+
+/// What a certificate's new status records: the CRL reason and, for a hold, who placed it.
+fn status_mark(
+    to: CertStatus,
+    actor: &Actor,
+    reason: Option<proto::RevocationReason>,
+) -> (Option<&'static str>, Option<String>) {
+    match to {
+        CertStatus::Suspended => (
+            Some(proto::RevocationReason::CertificateHold.code()),
+            Some(Placer::record(actor)),
+        ),
+        CertStatus::Revoked => (reason.map(|r| r.code()), None),
+        CertStatus::Valid | CertStatus::Expired => (None, None),
+    }
 }
 
 fn event_name<E: std::fmt::Debug>(e: E) -> String {
@@ -436,8 +478,16 @@ pub async fn apply(
         } => {
             let row = cert_row(event)?;
             if let Becomes(to) = row.to {
-                if !certificates::move_status(conn, cert.id, cert.status, to, t).await? {
+                let (reason, placed_by) = status_mark(to, actor, note.reason_code);
+                let mark = certificates::StatusMark {
+                    reason,
+                    hold_placed_by: placed_by.as_deref(),
+                };
+                if !certificates::move_status(conn, cert.id, cert.status, to, mark, t).await? {
                     return Err(lost());
+                }
+                if let Some(r) = reason {
+                    add(&mut note.detail, "reason_code", r.into());
                 }
                 add(&mut note.detail, "from", cert.status.code().into());
                 add(&mut note.detail, "to", to.code().into());
@@ -621,12 +671,12 @@ mod tests {
         };
         let ops = Actor::Operator {
             username: "ops".into(),
+            role: proto::OperatorRole::Admin,
         };
         let job = Actor::System("expiry");
-        let placer = Placer::Company("12345675".into());
         let ctx = Context {
             owner: "12345675",
-            hold_placed_by: Some(&placer),
+            hold_placed_by: Some(Placer::Company("12345675")),
         };
         assert!(Party::Owner.admits(&alice, &ctx));
         assert!(!Party::Owner.admits(&bob, &ctx));
@@ -634,7 +684,7 @@ mod tests {
         assert!(Party::HoldPlacer.admits(&alice, &ctx));
         assert!(!Party::HoldPlacer.admits(&bob, &ctx));
         let by_operator = Context {
-            hold_placed_by: Some(&Placer::Operator),
+            hold_placed_by: Some(Placer::Operator),
             ..ctx
         };
         assert!(!Party::HoldPlacer.admits(&alice, &by_operator));

@@ -40,8 +40,15 @@ pub async fn create(
     let key = headers
         .get("idempotency-key")
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-    let created =
-        applications::create(&state.svc, &who.tax_id, &form, key.as_deref(), state.now()).await?;
+    let created = applications::create(
+        &state.svc,
+        &who.tax_id,
+        who.session.company_name.as_deref(),
+        &form,
+        key.as_deref(),
+        state.now(),
+    )
+    .await?;
     if created.replayed {
         return Ok((StatusCode::OK, Json(created.view)));
     }
@@ -112,8 +119,13 @@ pub async fn submit_csr(
     Path(serial): Path<String>,
     ApiJson(body): ApiJson<CsrSubmission>,
 ) -> Result<Json<IssuedCertificate>, ApiError> {
-    let issued =
-        issuance::submit_csr(&state.svc, &who.tax_id, &serial, &body.csr_pem, state.now()).await?;
+    let issued = issuance::submit_csr(&state.svc, &who.tax_id, &serial, &body.csr_pem, state.now())
+        .await
+        .inspect_err(|e| {
+            if let crate::domain::DomainError::BadCsr(c) = e {
+                state.svc.metrics.csr_refused(crate::metrics::csr_reason(c));
+            }
+        })?;
     state.mail_queued();
     Ok(Json(issued))
 }

@@ -186,15 +186,21 @@ export async function startFakePortal(dist) {
       store.sessions.set(id, view);
       json(res, 200, view, { 'Set-Cookie': `sw_session=${id}; Path=/; HttpOnly; SameSite=Strict` });
     };
-    if (p === '/api/session' && method === 'GET') return session ? json(res, 200, session) : err(res, 401, 'unauthenticated');
+    if (p === '/api/session' && method === 'GET') {
+      // The fake always offers the development login, as the real server says it.
+      res.setHeader('X-Portal-Dev-Login', 'on');
+      return session ? json(res, 200, session) : err(res, 401, 'unauthenticated');
+    }
     if (p === '/api/auth/dev-login' && method === 'POST') {
       const d = data();
-      return login({ role: d.role, tax_id: d.role === 'applicant' ? d.tax_id : null, display_name: d.display_name || d.tax_id });
+      // Applicants only, as the real server.
+      if (d.role !== 'applicant') return err(res, 403, 'forbidden');
+      return login({ role: 'applicant', tax_id: d.tax_id, display_name: d.display_name || d.tax_id, dev_login: true });
     }
     if (p === '/api/auth/operator-login' && method === 'POST') {
       const d = data();
       if (d.username !== OPERATOR.username || d.password !== OPERATOR.password) return err(res, 401, 'unauthenticated');
-      return login({ role: 'operator', tax_id: null, display_name: d.username });
+      return login({ role: 'operator', tax_id: null, display_name: d.username, operator_role: 'admin' });
     }
     if (p === '/api/auth/card/challenge' && method === 'POST') {
       const c = { challenge_id: randomBytes(8).toString('hex'), tbs: `portal-login:${randomBytes(16).toString('hex')}`,

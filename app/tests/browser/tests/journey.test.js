@@ -201,6 +201,8 @@ test('the applicant journey, with the key never leaving the browser', { timeout:
   await page.waitForSelector('#apply-form');
   await page.waitForFunction(() => document.querySelector('#f-company-name')?.value !== '');
   await page.fill('#f-reason', 'company closed');
+  // The RFC 5280 reason is chosen on the form (issue 12.2) and reaches the CRL.
+  await page.selectOption('#f-reason-code', 'cessationOfOperation');
   await page.check('#f-privacy-consent');
   await page.click('#apply-submit');
   await page.waitForSelector('.confirm');
