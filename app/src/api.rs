@@ -7,11 +7,12 @@ use proto::admin::{AdminApplications, GridSort};
 use proto::api::{
     ApplicationForm, ApplicationQuery, ApplicationView, AuditEntry, CardChallenge,
     CardLoginRequest, CertificateActionRequest, CertificateView, CsrSubmission, DevLoginRequest,
-    ErrorBody, ErrorInfo, ImportReport, IssuedCertificate, MailView, OperatorLoginRequest,
-    PaymentRecord, RegistrationRequest, RegistrationView, SessionView,
+    ErrorBody, ErrorInfo, HistoryEntry, ImportReport, IssuedCertificate, MailView,
+    OperatorLoginRequest, Page, PasswordChange, PaymentRecord, RegistrationRequest,
+    RegistrationView, SessionView,
 };
 use proto::validate::FieldError;
-use proto::{ErrorCode, Lang};
+use proto::{ErrorCode, Lang, RevocationReason};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use wasm_bindgen::{JsCast, JsValue};
@@ -31,6 +32,17 @@ fn set_csrf(token: Option<String>) {
 
 fn csrf() -> Option<String> {
     CSRF.with(|c| c.borrow().clone())
+}
+
+thread_local! {
+    // Set once any answer said the server runs with the development login on.
+    static DEV_LOGIN: RefCell<bool> = const { RefCell::new(false) };
+}
+
+/// Whether the server said (header `X-Portal-Dev-Login: on`) that its development login
+/// is on: every page then shows the red banner.
+pub fn dev_login_on() -> bool {
+    DEV_LOGIN.with(|d| *d.borrow())
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -182,6 +194,15 @@ async fn send(
         .dyn_into()
         .map_err(|_| ApiError::Decode("not a Response".into()))?;
     let status = resp.status();
+    if resp
+        .headers()
+        .get("x-portal-dev-login")
+        .ok()
+        .flatten()
+        .is_some_and(|v| v == "on")
+    {
+        DEV_LOGIN.with(|d| *d.borrow_mut() = true);
+    }
     let text = match resp.text() {
         Ok(p) => JsFuture::from(p)
             .await
@@ -260,6 +281,8 @@ fn application_query(q: &ApplicationQuery) -> String {
         ("status", q.status.map(|s| s.code())),
         ("tax_id", q.tax_id.as_deref()),
         ("q", q.q.as_deref()),
+        ("page", q.page.map(|p| p.to_string()).as_deref()),
+        ("page_size", q.page_size.map(|p| p.to_string()).as_deref()),
     ])
 }
 
@@ -313,7 +336,7 @@ pub async fn logout() -> Result<(), ApiError> {
 
 // --- applicant -----------------------------------------------------------------------
 
-pub async fn applications(q: &ApplicationQuery) -> Result<Vec<ApplicationView>, ApiError> {
+pub async fn applications(q: &ApplicationQuery) -> Result<Page<ApplicationView>, ApiError> {
     get(&format!("/api/applications{}", application_query(q))).await
 }
 
@@ -361,6 +384,17 @@ pub async fn submit_csr(serial: &str, csr_pem: String) -> Result<IssuedCertifica
 
 pub async fn certificate(serial: &str) -> Result<IssuedCertificate, ApiError> {
     get(&format!("/api/applications/{}/certificate", seg(serial))).await
+}
+
+/// 撤回: the unpaid application becomes A9 and its bill void.
+pub async fn withdraw(serial: &str) -> Result<ApplicationView, ApiError> {
+    let path = format!("/api/applications/{}/withdraw", seg(serial));
+    let (_, text) = send("POST", &path, Body::None, Kind::Normal, &[]).await?;
+    decode(&text)
+}
+
+pub async fn history(serial: &str) -> Result<Vec<HistoryEntry>, ApiError> {
+    get(&format!("/api/applications/{}/history", seg(serial))).await
 }
 
 pub fn slip_url(serial: &str) -> String {
@@ -470,12 +504,29 @@ pub async fn certificate_action(
     serial_hex: &str,
     action: &str,
     reason: String,
+    reason_code: Option<RevocationReason>,
 ) -> Result<CertificateView, ApiError> {
     post(
         &format!("/api/admin/certificates/{}/{action}", seg(serial_hex)),
-        &CertificateActionRequest { reason },
+        &CertificateActionRequest {
+            reason,
+            reason_code,
+        },
     )
     .await
+}
+
+/// The operator's own password; 204 on success.
+pub async fn change_password(req: &PasswordChange) -> Result<(), ApiError> {
+    send(
+        "POST",
+        "/api/operator/password",
+        Body::Json(encode(req)?),
+        Kind::Normal,
+        &[],
+    )
+    .await
+    .map(|_| ())
 }
 
 pub async fn audit(

@@ -52,7 +52,8 @@ mod worker;
 use time::{Date, OffsetDateTime};
 
 pub use outbox::{
-    OutboxRow, OutboxState, enqueue_with_domain, erase_recipients, get_mail, list_mail,
+    OutboxRow, OutboxState, QueueStats, enqueue_with_domain, erase_recipients, get_mail,
+    list_mail, queue_stats,
     retry_failed,
 };
 pub use transport::{MailTransport, SmtpConfig, SmtpSecurity, default_from};
@@ -74,6 +75,8 @@ pub enum MailKind {
     Unsuspended,
     /// A certificate's notAfter is near (60/30/7 days by default); renew it (展期).
     ExpiryReminder,
+    /// Status A9 by the applicant's own withdrawal (the bill is void).
+    Withdrawn,
 }
 
 impl MailKind {
@@ -86,6 +89,7 @@ impl MailKind {
         MailKind::Suspended,
         MailKind::Unsuspended,
         MailKind::ExpiryReminder,
+        MailKind::Withdrawn,
     ];
 
     pub fn code(self) -> &'static str {
@@ -98,6 +102,7 @@ impl MailKind {
             MailKind::Suspended => "suspended",
             MailKind::Unsuspended => "unsuspended",
             MailKind::ExpiryReminder => "expiry_reminder",
+            MailKind::Withdrawn => "withdrawn",
         }
     }
 

@@ -194,6 +194,32 @@ pub async fn list_mail(
         .collect()
 }
 
+/// The queue at a glance, for monitoring: rows waiting or being sent, the age of the oldest
+/// of them, and rows given up as failed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QueueStats {
+    pub pending: i64,
+    pub oldest_pending_age_secs: i64,
+    pub failed: i64,
+}
+
+pub async fn queue_stats(pool: &sqlx::AnyPool, now: i64) -> Result<QueueStats, MailError> {
+    let row = sqlx::query(
+        "SELECT \
+         (SELECT COUNT(*) FROM mail_outbox WHERE state IN ('pending', 'sending')), \
+         (SELECT MIN(created_at) FROM mail_outbox WHERE state IN ('pending', 'sending')), \
+         (SELECT COUNT(*) FROM mail_outbox WHERE state = 'failed')",
+    )
+    .fetch_one(pool)
+    .await?;
+    let oldest: Option<i64> = row.try_get(1)?;
+    Ok(QueueStats {
+        pending: row.try_get(0)?,
+        oldest_pending_age_secs: oldest.map(|t| (now - t).max(0)).unwrap_or(0),
+        failed: row.try_get(2)?,
+    })
+}
+
 /// Put a failed row back in the queue with a fresh attempt budget. Returns false when the
 /// row does not exist or is not failed. The Message-ID stays, so it is the same mail.
 pub async fn retry_failed(

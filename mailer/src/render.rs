@@ -31,6 +31,8 @@ fn subject(kind: MailKind, serial: &str) -> String {
         MailKind::Suspended => "通關專屬憑證暫禁完成通知",
         MailKind::Unsuspended => "通關專屬憑證解禁完成通知",
         MailKind::ExpiryReminder => "通關專屬憑證即將到期通知",
+        // Not in the manual (it has no withdrawal); worded like its A9 subject.
+        MailKind::Withdrawn => "通關專屬憑證撤回申請取消申請通知",
     };
     format!("{BRAND}{text}，申請序號:{serial}")
 }
@@ -138,6 +140,19 @@ fn body(kind: MailKind, p: &MailParams, serial: &str) -> String {
                 "下一步：請於到期前提出展期申請，以免通關作業中斷：\n  {base}/#/apply/renew/{serial}"
             );
             b.push_str("展期之新憑證完成註冊後，原憑證即予註銷（原因：已被取代）。\n");
+        MailKind::Withdrawn => {
+            let _ = writeln!(
+                b,
+                "{whose}已撤回申請序號 {serial} 的通關專屬憑證申請。\n目前狀態：A9 取消申請。\n"
+            );
+            if let Some(bill) = nonempty(p.bill_no.as_deref()) {
+                let _ = writeln!(b, "  已作廢之規費繳款書號碼：{bill}（請勿再繳費）");
+            }
+            b.push_str("\n如非貴公司所為，請立即與關港貿單一窗口聯繫。\n");
+            let _ = writeln!(
+                b,
+                "\n下一步：如仍需通關專屬憑證，請重新提出申請：\n  {base}/#/apply"
+            );
         }
         MailKind::Revoked | MailKind::Suspended | MailKind::Unsuspended => {
             let (done, meaning) = match kind {
@@ -252,6 +267,10 @@ mod tests {
             (
                 MailKind::Revoked,
                 "[關港貿單一窗口]通關專屬憑證註銷完成通知，申請序號:SW20261124000001",
+            ),
+            (
+                MailKind::Withdrawn,
+                "[關港貿單一窗口]通關專屬憑證撤回申請取消申請通知，申請序號:SW20261124000001",
             ),
             (
                 MailKind::Suspended,

@@ -1,10 +1,6 @@
 -- Certificate lifecycle after issuance (renewal, expiry reminders, personal-data retention)
 -- and the operator's grid. Keep in step with the other backend's 0007.
 
--- Why a revoked certificate was revoked, for the CRL's reasonCode: NULL is unspecified,
--- 'superseded' is set when a renewal's certificate replaces it (docs/ARCHITECTURE.md).
-ALTER TABLE certificates ADD COLUMN revocation_reason TEXT;
-
 -- One expiry reminder per certificate and threshold: the reminder job inserts the row in the
 -- same transaction as the outbox row, so a second run (or a second instance) finds it and
 -- queues nothing.

@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{ErrorCode, ImportRowCode};
 use crate::model::{
-    Action, ApplicationType, BillStatus, BusinessType, CertKind, CertStatus, CustomsOffice, Role,
-    Status,
+    Action, ApplicationType, BillStatus, BusinessType, CertKind, CertStatus, CustomsOffice,
+    OperatorRole, RevocationReason, Role, Status,
 };
 use crate::validate::FieldError;
 
@@ -61,6 +61,10 @@ pub struct ApplicationForm {
     /// Free text for revoke / suspend / unsuspend (kept in the audit log).
     #[serde(default)]
     pub reason: String,
+    /// The RFC 5280 reason of a revoke (one of [`RevocationReason::REVOCATION`]; absent:
+    /// unspecified). Suspensions are always `certificateHold`.
+    #[serde(default)]
+    pub reason_code: Option<RevocationReason>,
 }
 
 /// Query string of `GET /api/applications` (and the operator's search).
@@ -149,6 +153,12 @@ pub struct BillView {
     pub due_at: String,
     pub status: BillStatus,
     pub paid_at: Option<String>,
+    /// 繳納證號, given when the payment was recorded or imported.
+    #[serde(default)]
+    pub receipt_no: Option<String>,
+    /// 帳號: the virtual account to pay into ([`crate::payment::virtual_account`]).
+    #[serde(default)]
+    pub virtual_account: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -194,6 +204,28 @@ pub struct ApplicationView {
     pub actions: Vec<Action>,
 }
 
+/// One line of an application's history (`GET /api/applications/{serial}/history`), from the
+/// audit log, oldest first. The page writes `action` in words with
+/// [`crate::history::action_words`]; who did it is a role, never an operator's name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub at: String,
+    /// The audit action code, e.g. `payment.record`.
+    pub action: String,
+    pub by: HistoryActor,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HistoryActor {
+    /// The company (an applicant of it).
+    Applicant,
+    /// Customs staff.
+    Operator,
+    /// A background job (expiry, reconciliation).
+    System,
+}
+
 /// `POST /api/applications/{serial}/csr`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CsrSubmission {
@@ -217,6 +249,10 @@ pub struct IssuedCertificate {
 /// `POST /api/registrations`: register the `.cer` at the certificate registration centre.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RegistrationRequest {
+    /// The application whose certificate is registered (the 註冊 page's); when given, the
+    /// uploaded certificate must be the one issued for it.
+    #[serde(default)]
+    pub application_serial: Option<String>,
     pub staff_name: String,
     pub customs_office: Option<CustomsOffice>,
     pub broker_code: String,
@@ -245,6 +281,16 @@ pub struct SessionView {
     /// Send back as the `X-CSRF-Token` header on every POST/PUT/DELETE.
     pub csrf_token: String,
     pub expires_at: String,
+    /// The company name the IC-card certificate proves (card logins); applications take it
+    /// instead of the form's.
+    #[serde(default)]
+    pub company_name: Option<String>,
+    /// Operators: the role that decides what they may do.
+    #[serde(default)]
+    pub operator_role: Option<OperatorRole>,
+    /// The server runs with the development login on (the app shows a red banner).
+    #[serde(default)]
+    pub dev_login: bool,
 }
 
 /// `POST /api/auth/dev-login`; only when the server's config enables it.
@@ -329,6 +375,16 @@ pub const IMPORT_ERRORS_LISTED: usize = 200;
 #[serde(default)]
 pub struct CertificateActionRequest {
     pub reason: String,
+    /// RFC 5280 reason of a revoke (absent: unspecified); ignored for suspend / unsuspend.
+    #[serde(default)]
+    pub reason_code: Option<RevocationReason>,
+}
+
+/// `POST /api/operator/password`: an operator changes their own password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordChange {
+    pub current_password: String,
+    pub new_password: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,8 +4,10 @@
 pub mod admin;
 pub mod api;
 pub mod error;
+pub mod history;
 pub mod ids;
 pub mod model;
+pub mod payment;
 pub mod validate;
 
 pub use error::{ErrorCode, ImportRowCode};

@@ -7,10 +7,10 @@ use leptos::task::spawn_local;
 use proto::admin::{AdminApplications, GridSort, SortDir, SortKey};
 use proto::api::{ApplicationQuery, ApplicationView, PAGE_SIZES, PaymentRecord};
 use proto::validate::{self, Errors, FieldCode};
-use proto::{Action, ApplicationType, FEE_PER_CERTIFICATE, Lang, Status};
+use proto::{Action, ApplicationType, FEE_PER_CERTIFICATE, Lang, RevocationReason, Status};
 
 use crate::api::{self, ApiError};
-use crate::form::{FormCtl, SelectField, TextField};
+use crate::form::{FormCtl, SelectField, TextField, revocation_reason_options};
 use crate::i18n::{lang, pick, tr};
 use crate::pages::query::{status_options, type_options};
 use crate::widgets::{Confirm, ErrorBox, ExpiryMark, StatusBadge, local_time, ntd, today};
@@ -432,13 +432,18 @@ fn CertAction(
     on_cancel: Callback<()>,
 ) -> impl IntoView {
     let reason = RwSignal::new(String::new());
+    let reason_code = RwSignal::new(String::new());
     let confirm = RwSignal::new(false);
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<ApiError>);
+    let revoke = action == "revoke";
     let ctl = FormCtl::new(move || {
         let mut e = Errors::default();
         if reason.with(|r| r.trim().is_empty()) {
             e.push("cert.reason", FieldCode::Required);
+        }
+        if revoke && RevocationReason::from_code(&reason_code.get()).is_none() {
+            e.push("cert.reason_code", FieldCode::Required);
         }
         e.0
     });
@@ -460,8 +465,14 @@ fn CertAction(
             error.set(None);
             let s = serial_hex.clone();
             spawn_local(async move {
-                match api::certificate_action(&s, action, reason.get_untracked().trim().to_owned())
-                    .await
+                let code = RevocationReason::from_code(&reason_code.get_untracked());
+                match api::certificate_action(
+                    &s,
+                    action,
+                    reason.get_untracked().trim().to_owned(),
+                    code,
+                )
+                .await
                 {
                     Ok(_) => on_done.run(()),
                     Err(e) => error.set(Some(e)),
@@ -478,6 +489,10 @@ fn CertAction(
             }
         }>
             <p class="mono">{serial_hex.clone()}</p>
+            {revoke.then(|| view! {
+                <SelectField ctl=ctl field="cert.reason_code" zh="註銷原因 (RFC 5280)" en="Revocation reason (RFC 5280)"
+                    value=reason_code required=true options=revocation_reason_options() />
+            })}
             <TextField ctl=ctl field="cert.reason" zh="原因" en="Reason" value=reason required=true maxlength=200 />
             {move || error.get().map(|e| view! { <ErrorBox error=e /> })}
             <Confirm open=confirm zh=qzh.to_owned() en=qen.to_owned() confirm_zh="確定" confirm_en="Confirm"

@@ -275,6 +275,8 @@ pub struct Search {
     pub app_type: Option<ApplicationType>,
     pub status: Option<Status>,
     pub limit: i64,
+    /// Rows to skip (offset paging: the page number times the page size).
+    pub offset: i64,
 }
 
 /// The WHERE clause of a search; the status only when `with_status` (the operator grid's
@@ -310,14 +312,37 @@ pub(super) fn filter(s: &Search, with_status: bool) -> Filter {
     f
 }
 
-/// Newest first.
+impl Search {
+    fn filter(&self) -> Filter {
+        filter(self, true)
+    }
+}
+
+/// Newest first: `limit` rows after skipping `offset`. The order (created_at, id) is the
+/// company index's order, so a page reads only its own rows plus the skipped ones.
 pub async fn search(conn: &mut AnyConnection, s: &Search) -> Result<Vec<AppRow>, sqlx::Error> {
-    let mut filter = filter(s, true);
+    let mut filter = s.filter();
     let limit = filter.bind_next(Value::Int(s.limit));
+    let offset = filter.bind_next(Value::Int(s.offset));
     let sql = format!(
-        "SELECT {COLUMNS} FROM applications a{} ORDER BY a.created_at DESC, a.id DESC LIMIT {limit}",
+        "SELECT {COLUMNS} FROM applications a{} ORDER BY a.created_at DESC, a.id DESC \
+         LIMIT {limit} OFFSET {offset}",
         filter.where_clause()
     );
     let rows = filter.bind(sqlx::query(&sql)).fetch_all(&mut *conn).await?;
     rows.iter().map(AppRow::from_row).collect()
+}
+
+/// How many rows the search matches on all pages (`limit` and `offset` ignored).
+pub async fn count(conn: &mut AnyConnection, s: &Search) -> Result<i64, sqlx::Error> {
+    let filter = s.filter();
+    let sql = format!(
+        "SELECT COUNT(*) FROM applications a{}",
+        filter.where_clause()
+    );
+    filter
+        .bind(sqlx::query(&sql))
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get(0)
 }

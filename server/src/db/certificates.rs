@@ -26,11 +26,15 @@ pub struct CertRow {
     /// Stored status: `Valid`, `Suspended` or `Revoked`.
     pub status: CertStatus,
     pub status_changed_at: Option<i64>,
+    /// RFC 5280 reason code (`keyCompromise`, ...) of the current revocation or hold.
+    pub status_reason: Option<String>,
+    /// Who placed the current hold: `company:<tax id>` or `operator:<username>`.
+    pub hold_placed_by: Option<String>,
 }
 
 const COLUMNS: &str = "c.id, c.application_id, c.serial_hex, c.tax_id, c.cert_name, \
     c.organization, c.organizational_unit, c.spki_der, c.csr_sha256, c.not_before, c.not_after, \
-    c.cert_der, c.status, c.status_changed_at";
+    c.cert_der, c.status, c.status_changed_at, c.status_reason, c.hold_placed_by";
 
 impl CertRow {
     fn from_row(r: &AnyRow) -> Result<CertRow, sqlx::Error> {
@@ -53,6 +57,8 @@ impl CertRow {
                 CertStatus::from_code,
             )?,
             status_changed_at: r.try_get("status_changed_at")?,
+            status_reason: r.try_get("status_reason")?,
+            hold_placed_by: r.try_get("hold_placed_by")?,
         })
     }
 }
@@ -161,25 +167,32 @@ pub async fn store_der(
     Ok(n == 1)
 }
 
+/// What a status change records besides the status (both cleared when absent).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StatusMark<'a> {
+    pub reason: Option<&'a str>,
+    pub hold_placed_by: Option<&'a str>,
+}
+
 /// `from` → `to` if the row is still in `from`; false when another transaction moved it.
-/// `reason` is the revocation reason stored with it (`None`: unspecified).
 pub async fn move_status(
     conn: &mut AnyConnection,
     id: i64,
     from: CertStatus,
     to: CertStatus,
-    reason: Option<&str>,
+    mark: StatusMark<'_>,
     at: i64,
 ) -> Result<bool, sqlx::Error> {
     let n = sqlx::query(
-        "UPDATE certificates SET status = $1, status_changed_at = $2, revocation_reason = $5 \
-         WHERE id = $3 AND status = $4",
+        "UPDATE certificates SET status = $1, status_changed_at = $2, status_reason = $3, \
+         hold_placed_by = $4 WHERE id = $5 AND status = $6",
     )
     .bind(to.code())
     .bind(at)
+    .bind(mark.reason.map(str::to_owned))
+    .bind(mark.hold_placed_by.map(str::to_owned))
     .bind(id)
     .bind(from.code())
-    .bind(reason.map(str::to_owned))
     .execute(&mut *conn)
     .await?
     .rows_affected();
@@ -193,7 +206,7 @@ pub struct Listed {
     pub status: CertStatus,
     /// When it entered the status (its `not_before` if that was never recorded).
     pub since: i64,
-    /// The stored revocation reason (`revocation_reason` column).
+    /// The recorded RFC 5280 reason code, if any.
     pub reason: Option<String>,
 }
 
@@ -206,8 +219,7 @@ pub async fn issued_in(
         return Ok(Vec::new());
     }
     let sql = format!(
-        "SELECT serial_hex, status, status_changed_at, not_before, revocation_reason \
-         FROM certificates \
+        "SELECT serial_hex, status, status_changed_at, status_reason, not_before FROM certificates \
          WHERE status IN ({}) AND cert_der IS NOT NULL",
         placeholders(1, statuses.len())
     );
@@ -231,7 +243,7 @@ pub async fn issued_in(
                     Some(t) => t,
                     None => r.try_get("not_before")?,
                 },
-                reason: r.try_get("revocation_reason")?,
+                reason: r.try_get("status_reason")?,
             })
         })
         .collect()

@@ -11,38 +11,19 @@ use super::{DomainError, DomainResult, Services, from_unix};
 use crate::db::crls::StoredCrl;
 use crate::db::{self, counters};
 
-/// How a revocation reason is stored in `certificates.revocation_reason`.
-pub fn reason_code(r: ca::RevocationReason) -> &'static str {
-    match r {
-        ca::RevocationReason::Unspecified => "unspecified",
-        ca::RevocationReason::KeyCompromise => "key_compromise",
-        ca::RevocationReason::AffiliationChanged => "affiliation_changed",
-        ca::RevocationReason::Superseded => "superseded",
-        ca::RevocationReason::CessationOfOperation => "cessation_of_operation",
-        ca::RevocationReason::CertificateHold => "certificate_hold",
-        ca::RevocationReason::PrivilegeWithdrawn => "privilege_withdrawn",
-    }
-}
-
-fn stored_reason(code: Option<&str>) -> ca::RevocationReason {
-    use ca::RevocationReason as R;
-    [
-        R::KeyCompromise,
-        R::AffiliationChanged,
-        R::Superseded,
-        R::CessationOfOperation,
-        R::PrivilegeWithdrawn,
-    ]
-    .into_iter()
-    .find(|r| Some(reason_code(*r)) == code)
-    .unwrap_or(R::Unspecified)
-}
-
 /// How a stored certificate status appears on the CRL; `None`: not listed. A revocation
-/// carries its stored reason (none stored: written without a reasonCode).
-fn listed_as(status: CertStatus) -> Option<ca::RevocationReason> {
+/// carries the reason recorded with it (none recorded: written without a reasonCode).
+fn listed_as(status: CertStatus, recorded: Option<&str>) -> Option<ca::RevocationReason> {
+    use proto::RevocationReason as R;
     match status {
-        CertStatus::Revoked => Some(ca::RevocationReason::Unspecified),
+        CertStatus::Revoked => Some(match recorded.and_then(R::from_code) {
+            Some(R::KeyCompromise) => ca::RevocationReason::KeyCompromise,
+            Some(R::AffiliationChanged) => ca::RevocationReason::AffiliationChanged,
+            Some(R::Superseded) => ca::RevocationReason::Superseded,
+            Some(R::CessationOfOperation) => ca::RevocationReason::CessationOfOperation,
+            // certificateHold is never a revocation's reason (refused when chosen).
+            Some(R::CertificateHold) | None => ca::RevocationReason::Unspecified,
+        }),
         CertStatus::Suspended => Some(ca::RevocationReason::CertificateHold),
         CertStatus::Valid | CertStatus::Expired => None,
     }
@@ -60,7 +41,7 @@ pub async fn regenerate(
     let on_crl: Vec<CertStatus> = CertStatus::ALL
         .iter()
         .copied()
-        .filter(|s| listed_as(*s).is_some())
+        .filter(|s| listed_as(*s, None).is_some())
         .collect();
     let listed = db::certificates::issued_in(conn, &on_crl).await?;
     let mut entries = Vec::with_capacity(listed.len());
@@ -68,16 +49,9 @@ pub async fn regenerate(
         let serial = ca::Serial::from_hex(&c.serial_hex).ok_or_else(|| {
             DomainError::Internal(format!("bad serial {} in the database", c.serial_hex))
         })?;
-        let reason = match listed_as(c.status) {
-            Some(ca::RevocationReason::Unspecified) => stored_reason(c.reason.as_deref()),
-            Some(r) => r,
-            None => {
-                return Err(DomainError::Internal(format!(
-                    "{} is not a CRL status",
-                    c.status.code()
-                )));
-            }
-        };
+        let reason = listed_as(c.status, c.reason.as_deref()).ok_or_else(|| {
+            DomainError::Internal(format!("{} is not a CRL status", c.status.code()))
+        })?;
         entries.push(ca::RevokedEntry {
             serial,
             revoked_at: from_unix(c.since)?,

@@ -31,6 +31,8 @@ pub fn bill_view(b: &BillRow) -> BillView {
         due_at: rfc3339(b.due_at),
         status: b.status,
         paid_at: b.paid_at.map(rfc3339),
+        receipt_no: b.receipt_no.clone(),
+        virtual_account: proto::payment::virtual_account(&b.bill_no),
     }
 }
 

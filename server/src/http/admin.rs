@@ -15,7 +15,7 @@ use serde::Deserialize;
 use super::extract::{ApiBytes, ApiJson, ApiQuery};
 use crate::auth::extract::Operator;
 use crate::domain::certificates;
-use crate::domain::transitions::CertEvent;
+use crate::domain::transitions::{CertEvent, Duty};
 use crate::domain::{
     DomainError, admin_grid, audit, notify, parse_date, payments, reconciliation, taipei_midnight,
 };
@@ -65,6 +65,7 @@ pub async fn payment(
     who: Operator,
     ApiJson(p): ApiJson<PaymentRecord>,
 ) -> Result<Json<ApplicationView>, ApiError> {
+    who.require(Duty::Payments)?;
     let view = payments::record(&state.svc, &who.actor(), &p, state.now()).await?;
     state.mail_queued();
     Ok(Json(view))
@@ -75,6 +76,7 @@ pub async fn reconciliation(
     who: Operator,
     ApiBytes(body): ApiBytes,
 ) -> Result<Json<ImportReport>, ApiError> {
+    who.require(Duty::Payments)?;
     let text = std::str::from_utf8(&body)
         .map_err(|_| ApiError::BadRequest("the file must be UTF-8 text".into()))?;
     let report = reconciliation::import(&state.svc, &who.actor(), text, state.now()).await?;
@@ -88,18 +90,21 @@ pub async fn certificate_action(
     Path((serial_hex, action)): Path<(String, String)>,
     ApiJson(req): ApiJson<CertificateActionRequest>,
 ) -> Result<Json<CertificateView>, ApiError> {
-    let event = match action.as_str() {
-        "revoke" => CertEvent::Revoke,
-        "suspend" => CertEvent::Suspend,
-        "unsuspend" => CertEvent::Unsuspend,
+    let (event, duty) = match action.as_str() {
+        "revoke" => (CertEvent::Revoke, Duty::Revocation),
+        "suspend" => (CertEvent::Suspend, Duty::Holds),
+        "unsuspend" => (CertEvent::Unsuspend, Duty::Holds),
         _ => return Err(ApiError::NotFound("no such action".into())),
     };
+    // Before looking the certificate up: a role without the duty learns nothing about it.
+    who.require(duty)?;
     let view = certificates::act_by_serial(
         &state.svc,
         &who.actor(),
         &serial_hex,
         event,
         req.reason.trim(),
+        req.reason_code,
         state.now(),
     )
     .await?;
