@@ -12,6 +12,6 @@ cargo build --release --locked -p server
 if [[ "${PORTAL_AUTH__DEV_LOGIN:-false}" != "true" ]]; then
   log "applicants log in with an IC card; to try the portal without one, run with PORTAL_AUTH__DEV_LOGIN=true"
 fi
-log "operator accounts: echo 'passphrase' | $CARGO_TARGET_DIR/release/portal operator add --username NAME"
+log "operator accounts: echo 'a long passphrase' | $CARGO_TARGET_DIR/release/portal operator add --username NAME --role admin (roles: cashier, officer, auditor, admin)"
 log "starting the portal on ${PORTAL_BIND:-127.0.0.1:8080}"
 exec "$CARGO_TARGET_DIR/release/portal" serve "$@"

@@ -7,7 +7,7 @@ mode="${1:-test}"
 APT_RUN=(ca-certificates curl pkg-config gcc libc6-dev)
 APT_TEST=(chromium chromium-driver firefox-esr libnss3-tools openssl openjdk-17-jre-headless
           pcscd libpcsclite-dev vsmartcard-vpcd opensc util-linux python3 python3-pip python3-venv
-          softhsm2)
+          softhsm2 postgresql-client)
 
 missing=()
 want=("${APT_RUN[@]}"); [ "$mode" = test ] && want+=("${APT_TEST[@]}")

@@ -3,14 +3,16 @@
 
 use std::cell::RefCell;
 
+use proto::admin::{AdminApplications, GridSort};
 use proto::api::{
     ApplicationForm, ApplicationQuery, ApplicationView, AuditEntry, CardChallenge,
     CardLoginRequest, CertificateActionRequest, CertificateView, CsrSubmission, DevLoginRequest,
-    ErrorBody, ErrorInfo, ImportReport, IssuedCertificate, MailView, OperatorLoginRequest,
-    PaymentRecord, RegistrationRequest, RegistrationView, SessionView,
+    ErrorBody, ErrorInfo, HistoryEntry, ImportReport, IssuedCertificate, MailView,
+    OperatorLoginRequest, Page, PasswordChange, PaymentRecord, RegistrationRequest,
+    RegistrationView, SessionView,
 };
 use proto::validate::FieldError;
-use proto::{ErrorCode, Lang};
+use proto::{ErrorCode, Lang, RevocationReason};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use wasm_bindgen::{JsCast, JsValue};
@@ -30,6 +32,17 @@ fn set_csrf(token: Option<String>) {
 
 fn csrf() -> Option<String> {
     CSRF.with(|c| c.borrow().clone())
+}
+
+thread_local! {
+    // Set once any answer said the server runs with the development login on.
+    static DEV_LOGIN: RefCell<bool> = const { RefCell::new(false) };
+}
+
+/// Whether the server said (header `X-Portal-Dev-Login: on`) that its development login
+/// is on: every page then shows the red banner.
+pub fn dev_login_on() -> bool {
+    DEV_LOGIN.with(|d| *d.borrow())
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -181,6 +194,15 @@ async fn send(
         .dyn_into()
         .map_err(|_| ApiError::Decode("not a Response".into()))?;
     let status = resp.status();
+    if resp
+        .headers()
+        .get("x-portal-dev-login")
+        .ok()
+        .flatten()
+        .is_some_and(|v| v == "on")
+    {
+        DEV_LOGIN.with(|d| *d.borrow_mut() = true);
+    }
     let text = match resp.text() {
         Ok(p) => JsFuture::from(p)
             .await
@@ -259,6 +281,8 @@ fn application_query(q: &ApplicationQuery) -> String {
         ("status", q.status.map(|s| s.code())),
         ("tax_id", q.tax_id.as_deref()),
         ("q", q.q.as_deref()),
+        ("page", q.page.map(|p| p.to_string()).as_deref()),
+        ("page_size", q.page_size.map(|p| p.to_string()).as_deref()),
     ])
 }
 
@@ -312,7 +336,7 @@ pub async fn logout() -> Result<(), ApiError> {
 
 // --- applicant -----------------------------------------------------------------------
 
-pub async fn applications(q: &ApplicationQuery) -> Result<Vec<ApplicationView>, ApiError> {
+pub async fn applications(q: &ApplicationQuery) -> Result<Page<ApplicationView>, ApiError> {
     get(&format!("/api/applications{}", application_query(q))).await
 }
 
@@ -362,6 +386,17 @@ pub async fn certificate(serial: &str) -> Result<IssuedCertificate, ApiError> {
     get(&format!("/api/applications/{}/certificate", seg(serial))).await
 }
 
+/// 撤回: the unpaid application becomes A9 and its bill void.
+pub async fn withdraw(serial: &str) -> Result<ApplicationView, ApiError> {
+    let path = format!("/api/applications/{}/withdraw", seg(serial));
+    let (_, text) = send("POST", &path, Body::None, Kind::Normal, &[]).await?;
+    decode(&text)
+}
+
+pub async fn history(serial: &str) -> Result<Vec<HistoryEntry>, ApiError> {
+    get(&format!("/api/applications/{}/history", seg(serial))).await
+}
+
 pub fn slip_url(serial: &str) -> String {
     format!("/api/applications/{}/slip", seg(serial))
 }
@@ -382,8 +417,50 @@ pub async fn ca_pem() -> Result<String, ApiError> {
 
 // --- operator ------------------------------------------------------------------------
 
-pub async fn admin_applications(q: &ApplicationQuery) -> Result<Vec<ApplicationView>, ApiError> {
-    get(&format!("/api/admin/applications{}", application_query(q))).await
+/// The operator grid's query string: the filter, the page and the order.
+pub fn admin_grid_query(q: &ApplicationQuery, sort: GridSort) -> String {
+    let filter = application_query(&ApplicationQuery {
+        page: None,
+        page_size: None,
+        ..q.clone()
+    });
+    let page = q.page.map(|p| p.to_string());
+    let size = q.page_size.map(|p| p.to_string());
+    let rest = query_string(&[
+        ("page", page.as_deref()),
+        ("page_size", size.as_deref()),
+        ("sort", sort.sort.map(|s| s.code())),
+        ("dir", sort.dir.map(|d| d.code())),
+    ]);
+    match (filter.is_empty(), rest.strip_prefix('?')) {
+        (_, None) => filter,
+        (true, Some(_)) => rest,
+        (false, Some(r)) => format!("{filter}&{r}"),
+    }
+}
+
+pub async fn admin_applications(
+    q: &ApplicationQuery,
+    sort: GridSort,
+) -> Result<AdminApplications, ApiError> {
+    get(&format!(
+        "/api/admin/applications{}",
+        admin_grid_query(q, sort)
+    ))
+    .await
+}
+
+/// Where the CSV of the grid's current filter and order downloads from (every page).
+pub fn admin_export_url(q: &ApplicationQuery, sort: GridSort) -> String {
+    let all = ApplicationQuery {
+        page: None,
+        page_size: None,
+        ..q.clone()
+    };
+    format!(
+        "/api/admin/applications/export.csv{}",
+        admin_grid_query(&all, sort)
+    )
 }
 
 pub async fn record_payment(p: &PaymentRecord) -> Result<ApplicationView, ApiError> {
@@ -427,12 +504,29 @@ pub async fn certificate_action(
     serial_hex: &str,
     action: &str,
     reason: String,
+    reason_code: Option<RevocationReason>,
 ) -> Result<CertificateView, ApiError> {
     post(
         &format!("/api/admin/certificates/{}/{action}", seg(serial_hex)),
-        &CertificateActionRequest { reason },
+        &CertificateActionRequest {
+            reason,
+            reason_code,
+        },
     )
     .await
+}
+
+/// The operator's own password; 204 on success.
+pub async fn change_password(req: &PasswordChange) -> Result<(), ApiError> {
+    send(
+        "POST",
+        "/api/operator/password",
+        Body::Json(encode(req)?),
+        Kind::Normal,
+        &[],
+    )
+    .await
+    .map(|_| ())
 }
 
 pub async fn audit(

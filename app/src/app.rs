@@ -19,14 +19,23 @@ pub fn App() -> impl IntoView {
     let session = session::provide();
     let flash = session::provide_flash();
     let load_error = RwSignal::new(None::<api::ApiError>);
+    // The server's development login is on (said by /api/session, logged in or not).
+    let dev_login = RwSignal::new(false);
 
     spawn_local(async move {
         match api::session().await {
             Ok(s) => session.view.set(s),
             Err(e) => load_error.set(Some(e)),
         }
+        dev_login.set(api::dev_login_on());
         session.loaded.set(true);
     });
+    let dev_banner = move || {
+        dev_login.get()
+            || session
+                .view
+                .with(|s| s.as_ref().is_some_and(|s| s.dev_login))
+    };
 
     // A flash message belongs to the page it was set for.
     Effect::new(move |_| {
@@ -47,6 +56,12 @@ pub fn App() -> impl IntoView {
             crate::form::focus("main");
         }>{tr("跳到主要內容", "Skip to main content")}</a>
         <Header />
+        {move || dev_banner().then(|| view! {
+            <div class="dev-banner" role="alert" id="dev-login-banner">{tr(
+                "開發模式：開發用登入已啟用，任何人都能以任一統一編號登入。請勿用於正式環境。",
+                "Development mode: the development login is on and anyone can log in as any company. Not for production use.",
+            )}</div>
+        })}
         <main id="main" tabindex="-1">
             {(!missing.is_empty()).then(|| view! { <Unsupported missing=missing.clone() /> })}
             {move || flash.0.get().filter(|(to, _, _)| *to == route.get()).map(|(_, zh, en)| view! {
@@ -77,6 +92,10 @@ pub fn App() -> impl IntoView {
                     (r, Some(Role::Operator)) if !r.is_operator() && r != Route::NotFound => {
                         view! { <Forbidden /> }.into_any()
                     }
+                    (r, Some(Role::Applicant)) if r == Route::Menu || r.crumb().is_some() => view! {
+                        <pages::menu::Breadcrumb route=r.clone() />
+                        {pages::view(r)}
+                    }.into_any(),
                     (r, _) => pages::view(r),
                 }
             }}
@@ -130,6 +149,7 @@ fn Header() -> impl IntoView {
                 <ul>
                     {move || match session.role() {
                         Some(Role::Applicant) => view! {
+                            {nav_link(Route::Menu, "通關專屬憑證", "Certificate services")}
                             {nav_link(Route::Applications, "申請查詢", "Applications")}
                             {nav_link(Route::Apply { app_type: proto::ApplicationType::New, target: None }, "憑證申請", "Apply")}
                         }.into_any(),
@@ -137,6 +157,7 @@ fn Header() -> impl IntoView {
                             {nav_link(Route::Admin, "申請管理", "Applications")}
                             {nav_link(Route::AdminImport, "銀行對帳匯入", "Bank import")}
                             {nav_link(Route::AdminAudit, "稽核紀錄", "Audit log")}
+                            {nav_link(Route::AdminPassword, "變更密碼", "Password")}
                             <li><a href="/crl/ca.crl" download="ca.crl">{tr("下載 CRL", "Download CRL")}</a></li>
                         }.into_any(),
                         None => ().into_any(),

@@ -216,6 +216,20 @@ pub fn TextField(
     }
 }
 
+/// The RFC 5280 reasons a revocation may give, as select options (code, zh, en).
+pub fn revocation_reason_options() -> Vec<(&'static str, &'static str, &'static str)> {
+    proto::RevocationReason::REVOCATION
+        .iter()
+        .map(|r| {
+            (
+                r.code(),
+                r.label(proto::Lang::ZhTw),
+                r.label(proto::Lang::En),
+            )
+        })
+        .collect()
+}
+
 /// A `<select>` over `(code, zh, en)` options with an empty "please choose" first.
 #[component]
 pub fn SelectField(

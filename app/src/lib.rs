@@ -5,6 +5,7 @@
 mod api;
 mod app;
 mod card;
+mod cerfile;
 mod download;
 mod env;
 mod form;

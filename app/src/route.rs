@@ -8,6 +8,8 @@ use proto::ApplicationType;
 pub enum Route {
     Home,
     Login,
+    /// The DC02 function menu (憑證通關服務 > 通關專屬憑證: the 作業名稱 list).
+    Menu,
     Applications,
     /// New application, or one acting on `target` (modify, renew, revoke, ...).
     Apply {
@@ -15,11 +17,17 @@ pub enum Route {
         target: Option<String>,
     },
     Bill(String),
+    /// 檢視: the read-only detail of one application.
+    Detail(String),
+    /// 繳納證明: the payment receipt, printable.
+    Receipt(String),
     Generate(String),
     Register(String),
     Admin,
     AdminImport,
     AdminAudit,
+    /// The operator changes their own password.
+    AdminPassword,
     NotFound,
 }
 
@@ -30,7 +38,10 @@ impl Route {
         match parts.as_slice() {
             [] => Route::Home,
             ["login"] => Route::Login,
+            ["menu"] => Route::Menu,
             ["applications"] => Route::Applications,
+            ["applications", s] => Route::Detail((*s).to_owned()),
+            ["applications", s, "receipt"] => Route::Receipt((*s).to_owned()),
             ["apply"] => Route::Apply {
                 app_type: ApplicationType::New,
                 target: None,
@@ -55,6 +66,7 @@ impl Route {
             ["admin"] => Route::Admin,
             ["admin", "import"] => Route::AdminImport,
             ["admin", "audit"] => Route::AdminAudit,
+            ["admin", "password"] => Route::AdminPassword,
             _ => Route::NotFound,
         }
     }
@@ -63,6 +75,7 @@ impl Route {
         match self {
             Route::Home => "#/".into(),
             Route::Login => "#/login".into(),
+            Route::Menu => "#/menu".into(),
             Route::Applications => "#/applications".into(),
             Route::Apply {
                 app_type: ApplicationType::New,
@@ -77,17 +90,42 @@ impl Route {
                 target: Some(t),
             } => format!("#/apply/{}/{t}", app_type.code()),
             Route::Bill(s) => format!("#/applications/{s}/bill"),
+            Route::Detail(s) => format!("#/applications/{s}"),
+            Route::Receipt(s) => format!("#/applications/{s}/receipt"),
             Route::Generate(s) => format!("#/applications/{s}/generate"),
             Route::Register(s) => format!("#/applications/{s}/register"),
             Route::Admin => "#/admin".into(),
             Route::AdminImport => "#/admin/import".into(),
             Route::AdminAudit => "#/admin/audit".into(),
+            Route::AdminPassword => "#/admin/password".into(),
             Route::NotFound => "#/404".into(),
         }
     }
 
     pub fn is_operator(&self) -> bool {
-        matches!(self, Route::Admin | Route::AdminImport | Route::AdminAudit)
+        matches!(
+            self,
+            Route::Admin | Route::AdminImport | Route::AdminAudit | Route::AdminPassword
+        )
+    }
+
+    /// The last crumb of an applicant page after 憑證通關服務 > 通關專屬憑證 >
+    /// (DC02)通關專屬憑證申請, as (zh, en); `None` for the menu itself and non-DC02 pages.
+    pub fn crumb(&self) -> Option<(&'static str, &'static str)> {
+        Some(match self {
+            Route::Applications => ("申請查詢", "Applications"),
+            Route::Apply {
+                app_type: ApplicationType::New,
+                ..
+            } => ("申請", "Apply"),
+            Route::Apply { .. } => ("異動", "Change"),
+            Route::Bill(_) => ("規費繳款書", "Fee bill"),
+            Route::Detail(_) => ("檢視", "View"),
+            Route::Receipt(_) => ("繳納證明", "Payment receipt"),
+            Route::Generate(_) => ("金鑰產製及憑證下載", "Key and download"),
+            Route::Register(_) => ("通關憑證註冊", "Registration"),
+            _ => return None,
+        })
     }
 }
 
@@ -139,11 +177,15 @@ mod tests {
                 target: None,
             },
             Route::Bill("SW20261124000001".into()),
+            Route::Menu,
+            Route::Detail("SW20261124000001".into()),
+            Route::Receipt("SW20261124000001".into()),
             Route::Generate("SW20261124000001".into()),
             Route::Register("SW20261124000001".into()),
             Route::Admin,
             Route::AdminImport,
             Route::AdminAudit,
+            Route::AdminPassword,
         ];
         for r in routes {
             assert_eq!(Route::parse(&r.href()), r, "{}", r.href());

@@ -38,7 +38,10 @@ fn openssl_csr(args: &[&str]) -> Vec<u8> {
 }
 
 fn subject_name() -> Vec<u8> {
-    wasm_keygen::csr::encode_name(&csr_subject()).unwrap()
+    wasm_keygen::csr::encode_name(&csr_subject())
+        .unwrap()
+        .to_der()
+        .unwrap()
 }
 
 /// A valid RSA key with exactly 2048 bits from primes chosen by `make`.

@@ -83,6 +83,10 @@ pub struct Options {
     /// Keep the work directory (server logs, maildir) instead of deleting it.
     pub keep: bool,
     pub verbose: bool,
+    /// Portals on one PostgreSQL database (SQLite runs one).
+    pub instances: usize,
+    /// Shell command restarting the PostgreSQL server, once per round mid-issuance.
+    pub pg_restart: Option<String>,
 }
 
 impl Options {
@@ -99,6 +103,8 @@ impl Options {
             python: None,
             keep: false,
             verbose: false,
+            instances: 1,
+            pg_restart: None,
         }
     }
 }
@@ -163,24 +169,67 @@ enum Answer {
     NoAnswer,
 }
 
+/// A client of the portal. With several instances (`base` = `http://a,http://b,…`) each
+/// request goes to the next one round robin, and a request without answer is retried at the
+/// next (a load balancer's failover); sessions live in the database, so any instance serves.
 #[derive(Clone)]
 struct Api {
     http: reqwest::Client,
-    base: String,
+    bases: Arc<Vec<String>>,
+    next: Arc<AtomicUsize>,
     csrf: String,
 }
 
+const OPERATOR: &str = "faults-op";
+const OPERATOR_PASSWORD: &str = "faults operator password";
+
 impl Api {
+    fn base(&self) -> &str {
+        let i = self.next.fetch_add(1, Ordering::Relaxed);
+        self.bases
+            .get(i % self.bases.len().max(1))
+            .map_or("", String::as_str)
+    }
+
     async fn login(base: &str, role: &str, tax_id: &str, deadline: Instant) -> Result<Api> {
+        let body = serde_json::json!({"role": role, "tax_id": tax_id, "display_name": ""});
+        let what = format!("dev login as {role} {tax_id}");
+        Self::login_at(base, "/api/auth/dev-login", &body, &what, deadline).await
+    }
+
+    /// The run's operator, with its password (the development login is for applicants).
+    async fn operator(base: &str, deadline: Instant) -> Result<Api> {
+        let body = serde_json::json!({"username": OPERATOR, "password": OPERATOR_PASSWORD});
+        Self::login_at(
+            base,
+            "/api/auth/operator-login",
+            &body,
+            "operator login",
+            deadline,
+        )
+        .await
+    }
+
+    async fn login_at(
+        base: &str,
+        path: &str,
+        body: &serde_json::Value,
+        what: &str,
+        deadline: Instant,
+    ) -> Result<Api> {
         let http = reqwest::Client::builder()
             .cookie_store(true)
             .timeout(Duration::from_secs(30))
             .build()?;
+        let bases: Vec<String> = base.split(',').map(str::to_owned).collect();
+        let mut attempt = 0usize;
         loop {
+            let base = &bases[attempt % bases.len()];
+            attempt += 1;
             let r = http
-                .post(format!("{base}/api/auth/dev-login"))
+                .post(format!("{base}{path}"))
                 .header("X-Requested-With", "portal")
-                .json(&serde_json::json!({"role": role, "tax_id": tax_id, "display_name": ""}))
+                .json(body)
                 .send()
                 .await;
             if let Ok(r) = r {
@@ -194,16 +243,17 @@ impl Api {
                         .to_owned();
                     return Ok(Api {
                         http,
-                        base: base.to_owned(),
+                        bases: Arc::new(bases),
+                        next: Arc::new(AtomicUsize::new(attempt)),
                         csrf,
                     });
                 }
                 if status < 500 {
-                    bail!("dev login as {role} {tax_id}: {status} {text}");
+                    bail!("{what}: {status} {text}");
                 }
             }
             if Instant::now() > deadline {
-                bail!("dev login as {role} {tax_id}: no success before the deadline");
+                bail!("{what}: no success before the deadline");
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -225,7 +275,7 @@ impl Api {
     async fn post_json(&self, path: &str, body: &serde_json::Value) -> Answer {
         let r = self
             .http
-            .post(format!("{}{path}", self.base))
+            .post(format!("{}{path}", self.base()))
             .header("X-CSRF-Token", &self.csrf)
             .json(body)
             .send()
@@ -236,7 +286,7 @@ impl Api {
     async fn post_json_with_key(&self, path: &str, body: &serde_json::Value, key: &str) -> Answer {
         let r = self
             .http
-            .post(format!("{}{path}", self.base))
+            .post(format!("{}{path}", self.base()))
             .header("X-CSRF-Token", &self.csrf)
             .header("Idempotency-Key", key)
             .json(body)
@@ -248,7 +298,7 @@ impl Api {
     async fn post_csv(&self, path: &str, csv: &str) -> Answer {
         let r = self
             .http
-            .post(format!("{}{path}", self.base))
+            .post(format!("{}{path}", self.base()))
             .header("X-CSRF-Token", &self.csrf)
             .header("Content-Type", "text/csv")
             .body(csv.to_owned())
@@ -293,7 +343,11 @@ pub(crate) struct Observed {
 
 pub(crate) struct Run {
     pub rng: Rng,
+    /// The instance the SIGKILLs hit (the only one unless `--instances`).
     pub portal: Portal,
+    /// The other instances on the same database; they keep serving through the kills.
+    pub others: Vec<Portal>,
+    pub pg_restart: Option<String>,
     pub smtp: Smtp,
     pub pg: Option<PgDb>,
     /// The harness's own connection, for the checks and the mail fast-forward.
@@ -324,6 +378,24 @@ async fn run_backend(opts: &Options, backend: Backend, seed: u64) -> Result<Back
     };
     let mut portal = Portal::new(&opts.portal, &dir, &db_url, smtp.port)?;
     portal.start().await?;
+    let mut others = Vec::new();
+    if backend == Backend::Postgres {
+        for i in 1..opts.instances {
+            let mut p = Portal::new(
+                &opts.portal,
+                &dir.join(format!("instance{i}")),
+                &db_url,
+                smtp.port,
+            )?
+            .sharing_ca_of(&dir.join("data"));
+            p.start().await?;
+            others.push(p);
+        }
+    }
+    let bases: Vec<String> = std::iter::once(portal.base.clone())
+        .chain(others.iter().map(|p| p.base.clone()))
+        .collect();
+    let bases = bases.join(",");
     sqlx::any::install_default_drivers();
     let harness_url = match &pg {
         Some(p) => p.harness_url(),
@@ -335,10 +407,17 @@ async fn run_backend(opts: &Options, backend: Backend, seed: u64) -> Result<Back
         .await
         .context("harness database connection")?;
     let deadline = Instant::now() + Duration::from_secs(60);
-    let operator = Api::login(&portal.base, "operator", "", deadline).await?;
+    portal.add_operator(OPERATOR, OPERATOR_PASSWORD)?;
+    let operator = Api::operator(&bases, deadline).await?;
     let mut run = Run {
         rng: Rng::new(seed),
         portal,
+        others,
+        pg_restart: if backend == Backend::Postgres {
+            opts.pg_restart.clone()
+        } else {
+            None
+        },
         smtp,
         pg,
         db,
@@ -380,6 +459,9 @@ async fn run_backend(opts: &Options, backend: Backend, seed: u64) -> Result<Back
     .await;
     let totals = checks::totals(&run).await;
     run.portal.kill();
+    for p in &mut run.others {
+        p.kill();
+    }
     run.db.close().await;
     run.smtp.stop();
     if let Some(pg) = run.pg.take() {
@@ -392,6 +474,7 @@ async fn run_backend(opts: &Options, backend: Backend, seed: u64) -> Result<Back
     outcome?;
     let observed = run.observed.lock().await;
     let mut faults = run.faults.clone();
+    faults.instances = 1 + run.others.len() as u64;
     faults.no_answer = observed.no_answer;
     faults.server_errors = observed.server_errors;
     faults.retries = observed.retries;
@@ -433,6 +516,7 @@ fn form(n: u64) -> ApplicationForm {
         staff_national_id: "A123456789".into(),
         privacy_consent: true,
         reason: String::new(),
+        reason_code: None,
     }
 }
 
@@ -508,7 +592,7 @@ async fn create_applications(run: &mut Run, n: usize, kill: bool) -> Result<()> 
     for _ in 0..n {
         let tax_id = next_tax_id(&mut run.next_tax_seq);
         let seq = run.next_tax_seq;
-        let base = run.portal.base.clone();
+        let base = run.bases();
         let observed = Arc::clone(&run.observed);
         let answered = Arc::clone(&answered);
         tasks.push(tokio::spawn(async move {
@@ -629,11 +713,65 @@ async fn wait_for_failed_attempt(run: &Run, max: Duration) {
     }
 }
 
-/// SIGKILL, let the database forget the dead process's mail claims, start again.
+impl Run {
+    /// Every instance's base URL, comma separated (what `Api::login` takes).
+    fn bases(&self) -> String {
+        std::iter::once(self.portal.base.clone())
+            .chain(self.others.iter().map(|p| p.base.clone()))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
+/// Restart PostgreSQL itself (`--pg-restart`), off the async threads; the command returns
+/// once the server is back.
+async fn restart_postgres(run: &mut Run) -> Result<()> {
+    let Some(cmd) = run.pg_restart.clone() else {
+        return Ok(());
+    };
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("sh")
+            .arg("-c")
+            .arg(&cmd)
+            .output()
+    })
+    .await??;
+    if !out.status.success() {
+        bail!(
+            "--pg-restart failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    run.faults.pg_restarts += 1;
+    Ok(())
+}
+
+/// SIGKILL, let the database forget the dead process's mail claims, start again. With other
+/// instances alive, only the killed one restarts: they keep serving, and the dead one's
+/// mail claims wait out their lease (another instance could be sending right now).
 async fn kill_and_restart(run: &mut Run) -> Result<()> {
+    if !run.others.is_empty() {
+        run.portal.kill();
+        return run.portal.start().await;
+    }
+    kill_and_restart_single(run).await
+}
+
+/// Every instance down, the dead processes' mail claims expired (nobody sends now), every
+/// instance up again: the stand-in for waiting out the 5-minute lease.
+async fn restart_all(run: &mut Run) -> Result<()> {
+    for p in &mut run.others {
+        p.kill();
+    }
+    kill_and_restart_single(run).await?;
+    for p in &mut run.others {
+        p.start().await?;
+    }
+    Ok(())
+}
+
+async fn kill_and_restart_single(run: &mut Run) -> Result<()> {
     run.portal.kill();
-    // The killed process's claimed mail would wait out the 5-minute lease; nobody else is
-    // sending now, so expiring the lease only stands in for that wait.
     sqlx::query("UPDATE mail_outbox SET lease_until = 0 WHERE state = 'sending'")
         .execute(&run.db)
         .await
@@ -831,6 +969,10 @@ async fn issue_with_faults(run: &mut Run, first_new: usize) -> Result<()> {
     while answered.load(Ordering::SeqCst) < wait_for && Instant::now() < until {
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
+    // The database server itself goes away and comes back while submits are in flight.
+    if run.pg_restart.is_some() {
+        restart_postgres(run).await?;
+    }
     if run.pg.is_some() && run.rng.chance(70) {
         terminate_backends(run).await?;
     }
@@ -935,7 +1077,7 @@ async fn drain_mail(run: &mut Run, max: Duration) -> Result<()> {
         if stuck_since.is_some_and(|t| t.elapsed() > Duration::from_secs(12)) {
             run.faults.mail_stuck_in_lease += u64::try_from(stuck).unwrap_or(0);
             run.faults.drain_restarts += 1;
-            kill_and_restart(run).await?;
+            restart_all(run).await?;
             stuck_since = None;
         }
         if Instant::now() > deadline {

@@ -33,6 +33,14 @@ struct Cli {
     /// Keep the work directory (server and SMTP logs, maildir).
     #[arg(long)]
     keep: bool,
+    /// PostgreSQL: run this many `portal serve` processes on the database; clients send to
+    /// them round robin and fail over; SIGKILLs hit one while the others serve.
+    #[arg(long, default_value_t = 1)]
+    instances: usize,
+    /// PostgreSQL: a shell command that restarts the database server (e.g.
+    /// `pg_ctlcluster 15 main restart`), run once per round while CSR submits are in flight.
+    #[arg(long)]
+    pg_restart: Option<String>,
     #[arg(long, short)]
     verbose: bool,
 }
@@ -61,6 +69,8 @@ async fn main() -> ExitCode {
     opts.seconds_per_backend = cli.seconds;
     opts.apps_per_round = cli.apps.max(2);
     opts.keep = cli.keep;
+    opts.instances = cli.instances.max(1);
+    opts.pg_restart = cli.pg_restart;
     opts.verbose = cli.verbose;
     if let Some(s) = cli.seed {
         opts.seed = s;

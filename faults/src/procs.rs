@@ -76,6 +76,45 @@ impl Portal {
         })
     }
 
+    /// Sign with the CA another instance created in `data_dir` (instances behind one load
+    /// balancer share one CA).
+    pub fn sharing_ca_of(mut self, data_dir: &Path) -> Portal {
+        self.env.push((
+            "PORTAL_CA__CERT".into(),
+            data_dir.join("ca.pem").display().to_string(),
+        ));
+        self.env.push((
+            "PORTAL_CA__KEY".into(),
+            data_dir.join("ca.key").display().to_string(),
+        ));
+        self
+    }
+
+    /// `portal operator add` on the portal's database (an administrator).
+    pub fn add_operator(&self, username: &str, password: &str) -> Result<()> {
+        let mut child = Command::new(&self.bin)
+            .args(["operator", "add", "--username", username])
+            .env_remove("PORTAL_CONFIG")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .with_context(|| format!("starting {} operator add", self.bin.display()))?;
+        if let Some(mut stdin) = child.stdin.take() {
+            use std::io::Write as _;
+            writeln!(stdin, "{password}")?;
+        }
+        let out = child.wait_with_output()?;
+        if !out.status.success() {
+            bail!(
+                "portal operator add failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        Ok(())
+    }
+
     /// Start and wait for `/healthz`.
     pub async fn start(&mut self) -> Result<()> {
         let log = OpenOptions::new()

@@ -25,6 +25,11 @@ pub struct FaultCounts {
     /// restarts that stood in for waiting out their 5-minute lease.
     pub mail_stuck_in_lease: u64,
     pub drain_restarts: u64,
+    /// `--instances N`: portals on the database; the SIGKILLs hit one of them while the
+    /// others serve (clients fail over).
+    pub instances: u64,
+    /// `--pg-restart`: PostgreSQL itself restarted while requests were in flight.
+    pub pg_restarts: u64,
     /// Client requests that got no answer, or a 5xx, and were retried.
     pub no_answer: u64,
     pub server_errors: u64,
@@ -126,6 +131,20 @@ impl Report {
                 "  SMTP server outages              {:>5}",
                 f.smtp_outages
             );
+            if f.instances > 1 {
+                let _ = writeln!(
+                    s,
+                    "  instances serving                {:>5}  (each SIGKILL hits one; clients fail over to the others)",
+                    f.instances
+                );
+            }
+            if f.pg_restarts > 0 {
+                let _ = writeln!(
+                    s,
+                    "  PostgreSQL restarts mid-load     {:>5}  (the portals reconnect without a restart)",
+                    f.pg_restarts
+                );
+            }
             if b.backend == "postgres" {
                 let _ = writeln!(
                     s,

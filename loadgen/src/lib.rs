@@ -94,6 +94,7 @@ pub fn form() -> ApplicationForm {
         staff_national_id: "A123456789".into(),
         privacy_consent: true,
         reason: String::new(),
+        reason_code: None,
     }
 }
 
@@ -105,36 +106,72 @@ pub fn taipei_today() -> String {
 }
 
 /// A browser-like session: its own cookie jar and connection pool, CSRF token from login.
+/// `base` may list several instances (`http://a,http://b,…`): each request goes to the next
+/// one round robin, as a load balancer without sticky sessions would send it.
 #[derive(Clone)]
 pub struct Session {
     http: reqwest::Client,
-    base: String,
+    bases: Arc<Vec<String>>,
     csrf: String,
 }
 
+/// Round robin over all sessions' requests.
+static NEXT_INSTANCE: AtomicUsize = AtomicUsize::new(0);
+
+fn instances(base: &str) -> Vec<String> {
+    base.split(',')
+        .map(|b| b.trim().trim_end_matches('/').to_owned())
+        .filter(|b| !b.is_empty())
+        .collect()
+}
+
+fn pick(bases: &[String]) -> &str {
+    let i = NEXT_INSTANCE.fetch_add(1, Ordering::Relaxed);
+    bases.get(i % bases.len().max(1)).map_or("", String::as_str)
+}
+
+/// The operator account the load run logs in with (password login: the development login is
+/// for applicants only). Whoever starts the portal makes it (`portal operator add`).
+pub const OPERATOR: &str = "load-op";
+pub const OPERATOR_PASSWORD: &str = "load operator password";
+
 impl Session {
+    /// An operator session, logged in with a password.
+    pub async fn operator(base: &str, username: &str, password: &str) -> Result<Session, String> {
+        let body = serde_json::json!({"username": username, "password": password});
+        Self::start(base, "operator-login", &body).await
+    }
+
     pub async fn login(
         base: &str,
         role: &str,
         tax_id: &str,
         display: &str,
     ) -> Result<Session, String> {
+        let body = serde_json::json!({"role": role, "tax_id": tax_id, "display_name": display});
+        Self::start(base, "dev-login", &body).await
+    }
+
+    /// Logs in at `/api/auth/{login}` on one of the instances in `base` (comma-separated);
+    /// the session's later requests go round robin over all of them.
+    async fn start(base: &str, login: &str, body: &serde_json::Value) -> Result<Session, String> {
         let http = reqwest::Client::builder()
             .cookie_store(true)
             .timeout(Duration::from_secs(120))
             .build()
             .map_err(|e| format!("client: {e}"))?;
+        let bases = instances(base);
         let r = http
-            .post(format!("{base}/api/auth/dev-login"))
+            .post(format!("{}/api/auth/{login}", pick(&bases)))
             .header("X-Requested-With", "portal")
-            .json(&serde_json::json!({"role": role, "tax_id": tax_id, "display_name": display}))
+            .json(body)
             .send()
             .await
-            .map_err(|e| format!("dev-login: {e}"))?;
-        let s: SessionView = expect_json("dev-login", r, 200).await?;
+            .map_err(|e| format!("{login}: {e}"))?;
+        let s: SessionView = expect_json(login, r, 200).await?;
         Ok(Session {
             http,
-            base: base.to_owned(),
+            bases: Arc::new(bases),
             csrf: s.csrf_token,
         })
     }
@@ -145,7 +182,7 @@ impl Session {
         body: &T,
     ) -> Result<reqwest::Response, String> {
         self.http
-            .post(format!("{}{path}", self.base))
+            .post(format!("{}{path}", pick(&self.bases)))
             .header("X-CSRF-Token", &self.csrf)
             .json(body)
             .send()
@@ -155,7 +192,7 @@ impl Session {
 
     async fn get(&self, path: &str) -> Result<reqwest::Response, String> {
         self.http
-            .get(format!("{}{path}", self.base))
+            .get(format!("{}{path}", pick(&self.bases)))
             .send()
             .await
             .map_err(|e| format!("GET {path}: {e}"))
@@ -373,8 +410,8 @@ pub async fn run_level(
     }
     // Operators: one session per ten applicants, like a small back office.
     let mut ops = Vec::new();
-    for i in 0..cfg.clients.div_ceil(10) {
-        ops.push(Session::login(base, "operator", "", &format!("load-op-{i}")).await?);
+    for _ in 0..cfg.clients.div_ceil(10) {
+        ops.push(Session::operator(base, OPERATOR, OPERATOR_PASSWORD).await?);
     }
     let ops = Arc::new(ops);
     let base_s: Arc<str> = Arc::from(base);
@@ -637,5 +674,99 @@ pub async fn verify_db(url: &str, issued: &[(String, String)]) -> Result<DbCheck
     }
     c.unreported = in_db.keys().filter(|k| !reported.contains_key(*k)).count();
     pool.close().await;
+    Ok(c)
+}
+
+/// The mail of a run: one outbox row per status change (submitted, paid, issued), each
+/// delivered once. Read after the queue drained (or the wait ran out).
+#[derive(Debug, Clone, Default)]
+pub struct MailCheck {
+    /// Rows the status changes call for: applications + paid bills + signed certificates.
+    pub expected: i64,
+    pub rows: i64,
+    pub sent: i64,
+    pub pending: i64,
+    pub failed: i64,
+    /// (application, kind) pairs with more than one row.
+    pub duplicate_rows: i64,
+    /// Files in the instances' maildirs, and distinct names among them (one per Message-ID).
+    pub delivered: usize,
+    pub distinct_delivered: usize,
+}
+
+impl MailCheck {
+    pub fn ok(&self) -> bool {
+        self.rows == self.expected
+            && self.sent == self.rows
+            && self.pending == 0
+            && self.failed == 0
+            && self.duplicate_rows == 0
+            && i64::try_from(self.delivered).is_ok_and(|d| d == self.sent)
+            && self.delivered == self.distinct_delivered
+    }
+}
+
+/// Waits up to `wait` for the outbox to drain, then checks it and the maildirs the
+/// instances delivered to.
+pub async fn verify_mail(
+    url: &str,
+    maildirs: &[std::path::PathBuf],
+    wait: Duration,
+) -> Result<MailCheck, Error> {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::any::AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(url)
+        .await?;
+    let deadline = Instant::now() + wait;
+    let pending_sql = "SELECT COUNT(*) FROM mail_outbox WHERE state IN ('pending', 'sending')";
+    while count(&pool, pending_sql).await? > 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let mut c = MailCheck {
+        expected: count(&pool, "SELECT COUNT(*) FROM applications").await?
+            + count_with(
+                &pool,
+                "SELECT COUNT(*) FROM bills WHERE status = $1",
+                &[BillStatus::Paid.code()],
+            )
+            .await?
+            + count(
+                &pool,
+                "SELECT COUNT(*) FROM certificates WHERE cert_der IS NOT NULL",
+            )
+            .await?,
+        rows: count(&pool, "SELECT COUNT(*) FROM mail_outbox").await?,
+        sent: count(
+            &pool,
+            "SELECT COUNT(*) FROM mail_outbox WHERE state = 'sent'",
+        )
+        .await?,
+        pending: count(&pool, pending_sql).await?,
+        failed: count(
+            &pool,
+            "SELECT COUNT(*) FROM mail_outbox WHERE state = 'failed'",
+        )
+        .await?,
+        duplicate_rows: count(
+            &pool,
+            "SELECT COUNT(*) FROM (SELECT application_serial, kind FROM mail_outbox \
+             GROUP BY application_serial, kind HAVING COUNT(*) > 1) d",
+        )
+        .await?,
+        ..MailCheck::default()
+    };
+    pool.close().await;
+    let mut names = std::collections::HashSet::new();
+    for dir in maildirs {
+        let Ok(entries) = std::fs::read_dir(dir.join("new")) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            c.delivered += 1;
+            names.insert(e.file_name());
+        }
+    }
+    c.distinct_delivered = names.len();
     Ok(c)
 }

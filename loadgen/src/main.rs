@@ -14,7 +14,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use loadgen::{DbCheck, Error, LevelConfig, LevelResult};
+use loadgen::{DbCheck, Error, LevelConfig, LevelResult, MailCheck};
 use sqlx::Connection as _;
 
 #[derive(Parser, Debug)]
@@ -35,6 +35,10 @@ struct Args {
     /// The `portal` binary (default: next to this one).
     #[arg(long)]
     portal: Option<PathBuf>,
+    /// Numbers of `portal serve` processes to run on one PostgreSQL database, one run each
+    /// (e.g. `1,3`); clients send their requests to them round robin. SQLite runs one.
+    #[arg(long, value_delimiter = ',', default_value = "1")]
+    instances: Vec<usize>,
     /// Concurrent clients per level.
     #[arg(long, value_delimiter = ',', default_value = "10,50,200")]
     levels: Vec<usize>,
@@ -81,6 +85,7 @@ struct BackendRun {
     name: String,
     levels: Vec<LevelResult>,
     check: Option<DbCheck>,
+    mail: Option<MailCheck>,
     openssl: Option<OpensslResult>,
 }
 
@@ -114,6 +119,7 @@ async fn run(args: Args) -> Result<bool, Error> {
                 &url,
                 args.database_url.as_deref(),
                 ca.as_deref(),
+                &[],
                 &csrs,
             )
             .await?,
@@ -139,24 +145,58 @@ async fn run(args: Args) -> Result<bool, Error> {
             "postgres" => vec!["postgres"],
             other => return Err(format!("unknown backend {other}").into()),
         };
+        let mut plan = Vec::new();
         for b in backends {
+            if b == "postgres" {
+                plan.extend(args.instances.iter().map(|&n| (b, n.max(1))));
+            } else {
+                plan.push((b, 1));
+            }
+        }
+        for (b, n) in plan {
             let pg = if b == "postgres" {
                 Some(PgDb::create(&args.pg_admin_url).await?)
             } else {
                 None
             };
+            let name = if n > 1 {
+                format!("{b}, {n} instances")
+            } else if args.instances.iter().any(|&i| i > 1) && b == "postgres" {
+                format!("{b}, 1 instance")
+            } else {
+                b.to_owned()
+            };
             let result = async {
-                let srv = Spawned::start(&portal, pg.as_ref().map(|p| p.url.as_str())).await?;
+                let pg_url = pg.as_ref().map(|p| p.url.as_str());
+                let first = Spawned::start(&portal, pg_url, None).await?;
+                let mut srvs = vec![first];
+                for _ in 1..n {
+                    let ca = srvs[0].data_dir.clone();
+                    match Spawned::start(&portal, pg_url, Some(ca.as_path())).await {
+                        Ok(s) => srvs.push(s),
+                        Err(e) => {
+                            for s in srvs {
+                                s.stop().await;
+                            }
+                            return Err(e);
+                        }
+                    }
+                }
+                let bases: Vec<&str> = srvs.iter().map(|s| s.base.as_str()).collect();
+                let maildirs: Vec<PathBuf> = srvs.iter().map(|s| s.data_dir.join("mail")).collect();
                 let r = run_backend(
                     &args,
-                    b,
-                    &srv.base,
-                    Some(&srv.database_url),
-                    Some(&srv.data_dir),
+                    &name,
+                    &bases.join(","),
+                    Some(&srvs[0].database_url),
+                    Some(&srvs[0].data_dir),
+                    &maildirs,
                     &csrs,
                 )
                 .await;
-                srv.stop().await;
+                for s in srvs {
+                    s.stop().await;
+                }
                 r
             }
             .await;
@@ -177,6 +217,7 @@ async fn run(args: Args) -> Result<bool, Error> {
             .iter()
             .all(|l| l.prepare.errors + l.issue.errors + l.flow.errors == 0)
             && r.check.as_ref().is_none_or(DbCheck::ok)
+            && r.mail.as_ref().is_none_or(MailCheck::ok)
     });
     Ok(clean)
 }
@@ -187,6 +228,7 @@ async fn run_backend(
     base: &str,
     database_url: Option<&str>,
     ca_dir: Option<&Path>,
+    maildirs: &[PathBuf],
     csrs: &[String],
 ) -> Result<BackendRun, Error> {
     let per_level = args.issue_count + args.flow_count;
@@ -238,6 +280,17 @@ async fn run_backend(
         }
         None => None,
     };
+    let mail = match database_url {
+        Some(url) if !maildirs.is_empty() => {
+            let m = loadgen::verify_mail(url, maildirs, Duration::from_secs(120)).await?;
+            eprintln!(
+                "[{name}] mail check: {m:?} → {}",
+                if m.ok() { "ok" } else { "FAILED" }
+            );
+            Some(m)
+        }
+        _ => None,
+    };
     let openssl = match ca_dir {
         Some(dir) if args.openssl_count > 0 => {
             let sample: Vec<String> = levels
@@ -246,7 +299,7 @@ async fn run_backend(
                 .take(args.openssl_count)
                 .collect();
             let dir = dir.to_path_buf();
-            let base = base.to_owned();
+            let base = base.split(',').next().unwrap_or(base).to_owned();
             Some(
                 tokio::task::spawn_blocking(move || openssl_compare(&dir, &base, &sample))
                     .await??,
@@ -258,6 +311,7 @@ async fn run_backend(
         name: name.to_owned(),
         levels,
         check,
+        mail,
         openssl,
     })
 }
@@ -273,7 +327,13 @@ struct Spawned {
 }
 
 impl Spawned {
-    async fn start(portal: &Path, pg_url: Option<&str>) -> Result<Spawned, Error> {
+    /// `ca_from`: another instance's data directory whose CA this one shares (instances
+    /// behind one load balancer sign with one CA).
+    async fn start(
+        portal: &Path,
+        pg_url: Option<&str>,
+        ca_from: Option<&Path>,
+    ) -> Result<Spawned, Error> {
         let dir = tempfile::tempdir()?;
         let data_dir = dir.path().join("data");
         // A free port: bind :0, read it, release it (the server binds it right after).
@@ -286,20 +346,46 @@ impl Spawned {
             None => format!("sqlite://{}?mode=rwc", data_dir.join("portal.db").display()),
         };
         let log = std::fs::File::create(dir.path().join("portal.log"))?;
+        let env = [
+            ("PORTAL_BIND", format!("127.0.0.1:{port}")),
+            ("PORTAL_PUBLIC_URL", base.clone()),
+            ("PORTAL_DATA_DIR", data_dir.display().to_string()),
+            (
+                "PORTAL_WEB_DIR",
+                dir.path().join("web").display().to_string(),
+            ),
+            ("PORTAL_DATABASE_URL", database_url.clone()),
+            ("PORTAL_AUTH__DEV_LOGIN", "true".into()),
+            // Mail goes to the default maildir in the data directory.
+            ("PORTAL_MAIL_WORKER", "true".into()),
+        ];
+        // The operator account the run logs in with (the CLI migrates the database first).
+        let mut adding = std::process::Command::new(portal)
+            .env_remove("PORTAL_CONFIG")
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .args(["operator", "add", "--username", loadgen::OPERATOR])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(log.try_clone()?))
+            .spawn()?;
+        if let Some(mut stdin) = adding.stdin.take() {
+            use std::io::Write as _;
+            writeln!(stdin, "{}", loadgen::OPERATOR_PASSWORD)?;
+        }
+        if !adding.wait()?.success() {
+            return Err("portal operator add failed (see portal.log)".into());
+        }
         let mut cmd = tokio::process::Command::new(portal);
         cmd.env_remove("PORTAL_CONFIG")
-            .env("PORTAL_BIND", format!("127.0.0.1:{port}"))
-            .env("PORTAL_PUBLIC_URL", &base)
-            .env("PORTAL_DATA_DIR", &data_dir)
-            .env("PORTAL_WEB_DIR", dir.path().join("web"))
-            .env("PORTAL_DATABASE_URL", &database_url)
-            .env("PORTAL_AUTH__DEV_LOGIN", "true")
-            // Mail goes to the default maildir in the data directory.
-            .env("PORTAL_MAIL_WORKER", "true")
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::from(log.try_clone()?))
             .stderr(Stdio::from(log))
             .kill_on_drop(true);
+        if let Some(ca) = ca_from {
+            cmd.env("PORTAL_CA__CERT", ca.join("ca.pem"))
+                .env("PORTAL_CA__KEY", ca.join("ca.key"));
+        }
         let mut child = cmd.spawn()?;
         let http = reqwest::Client::new();
         let deadline = Instant::now() + Duration::from_secs(180);
@@ -603,6 +689,27 @@ async fn markdown(args: &Args, runs: &[BackendRun]) -> String {
                     "zero lost or duplicated"
                 } else {
                     "INCONSISTENT"
+                }
+            );
+        }
+        if let Some(m) = &r.mail {
+            let _ = writeln!(
+                s,
+                "Mail check: {} outbox rows for {} status changes ({} sent, {} pending, {} failed, \
+                 {} (application, kind) pairs twice); {} files delivered to the instances' \
+                 maildirs, {} distinct → **{}**.\n",
+                m.rows,
+                m.expected,
+                m.sent,
+                m.pending,
+                m.failed,
+                m.duplicate_rows,
+                m.delivered,
+                m.distinct_delivered,
+                if m.ok() {
+                    "every mail once"
+                } else {
+                    "LOST OR DUPLICATED MAIL"
                 }
             );
         }

@@ -26,6 +26,15 @@ async fn five_clients_on_sqlite() {
     config.auth.dev_login = true;
     let db_url = config.database_url();
     let built = server::build(config, Arc::new(SystemClock)).await.unwrap();
+    server::auth::operators::add(
+        &built.state.svc.db,
+        loadgen::OPERATOR,
+        loadgen::OPERATOR_PASSWORD,
+        proto::OperatorRole::Cashier,
+        time::OffsetDateTime::now_utc(),
+    )
+    .await
+    .unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let handle = tokio::spawn(async move {
         server::serve(listener, built, async move {

@@ -51,7 +51,11 @@ mod worker;
 
 use time::{Date, OffsetDateTime};
 
-pub use outbox::{OutboxRow, OutboxState, enqueue_with_domain, get_mail, list_mail, retry_failed};
+pub use outbox::{
+    OutboxRow, OutboxState, QueueStats, enqueue_with_domain, erase_recipients, get_mail,
+    list_mail, queue_stats,
+    retry_failed,
+};
 pub use transport::{MailTransport, SmtpConfig, SmtpSecurity, default_from};
 pub use worker::{RunStats, Worker, WorkerOptions};
 
@@ -69,10 +73,14 @@ pub enum MailKind {
     Revoked,
     Suspended,
     Unsuspended,
+    /// A certificate's notAfter is near (60/30/7 days by default); renew it (展期).
+    ExpiryReminder,
+    /// Status A9 by the applicant's own withdrawal (the bill is void).
+    Withdrawn,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 7] = [
+    pub const ALL: [MailKind; 8] = [
         MailKind::Submitted,
         MailKind::Paid,
         MailKind::Issued,
@@ -80,6 +88,8 @@ impl MailKind {
         MailKind::Revoked,
         MailKind::Suspended,
         MailKind::Unsuspended,
+        MailKind::ExpiryReminder,
+        MailKind::Withdrawn,
     ];
 
     pub fn code(self) -> &'static str {
@@ -91,6 +101,8 @@ impl MailKind {
             MailKind::Revoked => "revoked",
             MailKind::Suspended => "suspended",
             MailKind::Unsuspended => "unsuspended",
+            MailKind::ExpiryReminder => "expiry_reminder",
+            MailKind::Withdrawn => "withdrawn",
         }
     }
 
@@ -109,6 +121,7 @@ pub struct MailParams {
     pub bill_no: Option<String>,
     /// NT$.
     pub amount: Option<i64>,
+    /// The bill's due date, or a certificate's last day of validity (expiry reminder).
     pub due_on: Option<Date>,
     pub certificate_name: Option<String>,
     /// Certificate serial (hex) for revoke/suspend/unsuspend.

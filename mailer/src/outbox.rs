@@ -194,6 +194,32 @@ pub async fn list_mail(
         .collect()
 }
 
+/// The queue at a glance, for monitoring: rows waiting or being sent, the age of the oldest
+/// of them, and rows given up as failed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QueueStats {
+    pub pending: i64,
+    pub oldest_pending_age_secs: i64,
+    pub failed: i64,
+}
+
+pub async fn queue_stats(pool: &sqlx::AnyPool, now: i64) -> Result<QueueStats, MailError> {
+    let row = sqlx::query(
+        "SELECT \
+         (SELECT COUNT(*) FROM mail_outbox WHERE state IN ('pending', 'sending')), \
+         (SELECT MIN(created_at) FROM mail_outbox WHERE state IN ('pending', 'sending')), \
+         (SELECT COUNT(*) FROM mail_outbox WHERE state = 'failed')",
+    )
+    .fetch_one(pool)
+    .await?;
+    let oldest: Option<i64> = row.try_get(1)?;
+    Ok(QueueStats {
+        pending: row.try_get(0)?,
+        oldest_pending_age_secs: oldest.map(|t| (now - t).max(0)).unwrap_or(0),
+        failed: row.try_get(2)?,
+    })
+}
+
 /// Put a failed row back in the queue with a fresh attempt budget. Returns false when the
 /// row does not exist or is not failed. The Message-ID stays, so it is the same mail.
 pub async fn retry_failed(
@@ -371,4 +397,22 @@ mod tests {
     fn views_use_rfc3339() {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
     }
+}
+
+/// Erases the recipient and body of an application's finished mails (sent or failed) for
+/// personal-data retention, inside the caller's transaction. The subject (serial only), the
+/// kind and the times stay as the record that a mail went out. Returns the rows erased.
+pub async fn erase_recipients(
+    conn: &mut sqlx::AnyConnection,
+    application_serial: &str,
+) -> Result<u64, MailError> {
+    let done = sqlx::query(
+        "UPDATE mail_outbox SET to_addr = '', body_text = '' \
+         WHERE application_serial = $1 AND state IN ('sent', 'failed') \
+         AND (to_addr <> '' OR body_text <> '')",
+    )
+    .bind(application_serial.to_owned())
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected())
 }

@@ -30,6 +30,9 @@ fn subject(kind: MailKind, serial: &str) -> String {
         MailKind::Revoked => "通關專屬憑證註銷完成通知",
         MailKind::Suspended => "通關專屬憑證暫禁完成通知",
         MailKind::Unsuspended => "通關專屬憑證解禁完成通知",
+        MailKind::ExpiryReminder => "通關專屬憑證即將到期通知",
+        // Not in the manual (it has no withdrawal); worded like its A9 subject.
+        MailKind::Withdrawn => "通關專屬憑證撤回申請取消申請通知",
     };
     format!("{BRAND}{text}，申請序號:{serial}")
 }
@@ -115,6 +118,37 @@ fn body(kind: MailKind, p: &MailParams, serial: &str) -> String {
             if let Some(bill) = nonempty(p.bill_no.as_deref()) {
                 let _ = writeln!(b, "  已失效之規費繳款書號碼：{bill}（請勿再繳費）");
             }
+            let _ = writeln!(
+                b,
+                "\n下一步：如仍需通關專屬憑證，請重新提出申請：\n  {base}/#/apply"
+            );
+        }
+        MailKind::ExpiryReminder => {
+            let _ = writeln!(b, "{whose}申請序號 {serial} 的通關專屬憑證即將到期。\n");
+            let _ = writeln!(
+                b,
+                "  憑證名稱：{}",
+                or_portal(p.certificate_name.as_deref())
+            );
+            if let Some(cs) = nonempty(p.certificate_serial.as_deref()) {
+                let _ = writeln!(b, "  憑證序號：{cs}");
+            }
+            let until = p.due_on.map(ymd);
+            let _ = writeln!(b, "  有效期限至：{}\n", or_portal(until.as_deref()));
+            let _ = writeln!(
+                b,
+                "下一步：請於到期前提出展期申請，以免通關作業中斷：\n  {base}/#/apply/renew/{serial}"
+            );
+            b.push_str("展期之新憑證完成註冊後，原憑證即予註銷（原因：已被取代）。\n");
+        MailKind::Withdrawn => {
+            let _ = writeln!(
+                b,
+                "{whose}已撤回申請序號 {serial} 的通關專屬憑證申請。\n目前狀態：A9 取消申請。\n"
+            );
+            if let Some(bill) = nonempty(p.bill_no.as_deref()) {
+                let _ = writeln!(b, "  已作廢之規費繳款書號碼：{bill}（請勿再繳費）");
+            }
+            b.push_str("\n如非貴公司所為，請立即與關港貿單一窗口聯繫。\n");
             let _ = writeln!(
                 b,
                 "\n下一步：如仍需通關專屬憑證，請重新提出申請：\n  {base}/#/apply"
@@ -235,12 +269,20 @@ mod tests {
                 "[關港貿單一窗口]通關專屬憑證註銷完成通知，申請序號:SW20261124000001",
             ),
             (
+                MailKind::Withdrawn,
+                "[關港貿單一窗口]通關專屬憑證撤回申請取消申請通知，申請序號:SW20261124000001",
+            ),
+            (
                 MailKind::Suspended,
                 "[關港貿單一窗口]通關專屬憑證暫禁完成通知，申請序號:SW20261124000001",
             ),
             (
                 MailKind::Unsuspended,
                 "[關港貿單一窗口]通關專屬憑證解禁完成通知，申請序號:SW20261124000001",
+            ),
+            (
+                MailKind::ExpiryReminder,
+                "[關港貿單一窗口]通關專屬憑證即將到期通知，申請序號:SW20261124000001",
             ),
         ];
         for (kind, want) in cases {
@@ -307,6 +349,17 @@ mod tests {
                 .contains("/#/applications/SW20261124000001/register")
         );
         assert!(m.body_text.contains("A0 完成申請及下載憑證"));
+    }
+
+    #[test]
+    fn expiry_reminder_gives_the_last_day_and_links_to_renewal() {
+        let m = render(MailKind::ExpiryReminder, &params());
+        assert!(m.body_text.contains("有效期限至：2026-12-08\n"));
+        assert!(
+            m.body_text
+                .contains("https://portal.example.gov.tw/#/apply/renew/SW20261124000001\n")
+        );
+        assert!(m.body_text.contains("憑證名稱：SingleWindow-01-B00051\n"));
     }
 
     #[test]

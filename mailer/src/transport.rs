@@ -111,7 +111,8 @@ impl SmtpConfig {
         }
     }
 
-    fn port_or_default(&self) -> u16 {
+    /// The port in use: the configured one, else the usual one for `security`.
+    pub fn port_or_default(&self) -> u16 {
         self.port.unwrap_or(match self.security {
             SmtpSecurity::None => 25,
             SmtpSecurity::StartTls => 587,

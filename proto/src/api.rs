@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{ErrorCode, ImportRowCode};
 use crate::model::{
-    Action, ApplicationType, BillStatus, BusinessType, CertKind, CertStatus, CustomsOffice, Role,
-    Status,
+    Action, ApplicationType, BillStatus, BusinessType, CertKind, CertStatus, CustomsOffice,
+    OperatorRole, RevocationReason, Role, Status,
 };
 use crate::validate::FieldError;
 
@@ -61,6 +61,10 @@ pub struct ApplicationForm {
     /// Free text for revoke / suspend / unsuspend (kept in the audit log).
     #[serde(default)]
     pub reason: String,
+    /// The RFC 5280 reason of a revoke (one of [`RevocationReason::REVOCATION`]; absent:
+    /// unspecified). Suspensions are always `certificateHold`.
+    #[serde(default)]
+    pub reason_code: Option<RevocationReason>,
 }
 
 /// Query string of `GET /api/applications` (and the operator's search).
@@ -77,6 +81,67 @@ pub struct ApplicationQuery {
     pub tax_id: Option<String>,
     /// Operator search only: application serial, bill number or certificate serial.
     pub q: Option<String>,
+    /// 1-based page number; `None` is the first page.
+    pub page: Option<u32>,
+    /// Rows per page, one of [`PAGE_SIZES`]; `None` is [`DEFAULT_PAGE_SIZE`].
+    pub page_size: Option<u32>,
+}
+
+/// The page sizes a list offers (the manual's grid shows 10 rows).
+pub const PAGE_SIZES: [u32; 4] = [10, 20, 50, 100];
+pub const DEFAULT_PAGE_SIZE: u32 = 10;
+
+/// One page of a list, newest first, and where it sits in the whole result:
+/// "第 {page} 頁 共 {pages()} 頁, {first()} - {last()} 共 {total} 筆".
+/// Offset paging: `page` and `page_size` are echoed after clamping (a page past the end
+/// answers the last page, an unknown size the default).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// 1-based.
+    pub page: u32,
+    pub page_size: u32,
+    /// Rows matching the filter on every page.
+    pub total: u64,
+}
+
+impl<T> Page<T> {
+    /// Number of pages, at least 1 (an empty result is "第 1 頁 共 1 頁").
+    pub fn pages(&self) -> u32 {
+        page_count(self.total, self.page_size)
+    }
+
+    /// 1-based index of the first row on this page; 0 when the result is empty.
+    pub fn first(&self) -> u64 {
+        if self.total == 0 {
+            0
+        } else {
+            u64::from(self.page.saturating_sub(1)) * u64::from(self.page_size) + 1
+        }
+    }
+
+    /// 1-based index of the last row on this page; 0 when the result is empty.
+    pub fn last(&self) -> u64 {
+        (self.first() + self.items.len() as u64).saturating_sub(1)
+    }
+}
+
+/// Pages needed for `total` rows, at least 1.
+pub fn page_count(total: u64, page_size: u32) -> u32 {
+    let size = u64::from(page_size.max(1));
+    u32::try_from(total.div_ceil(size).max(1)).unwrap_or(u32::MAX)
+}
+
+/// The page size a request asked for if it is one of [`PAGE_SIZES`], else the default.
+pub fn page_size_or_default(asked: Option<u32>) -> u32 {
+    asked
+        .filter(|s| PAGE_SIZES.contains(s))
+        .unwrap_or(DEFAULT_PAGE_SIZE)
+}
+
+/// The 1-based page to show for `asked` (clamped to `1..=pages`).
+pub fn page_or_last(asked: Option<u32>, total: u64, page_size: u32) -> u32 {
+    asked.unwrap_or(1).clamp(1, page_count(total, page_size))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,6 +153,12 @@ pub struct BillView {
     pub due_at: String,
     pub status: BillStatus,
     pub paid_at: Option<String>,
+    /// 繳納證號, given when the payment was recorded or imported.
+    #[serde(default)]
+    pub receipt_no: Option<String>,
+    /// 帳號: the virtual account to pay into ([`crate::payment::virtual_account`]).
+    #[serde(default)]
+    pub virtual_account: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -100,6 +171,9 @@ pub struct CertificateView {
     pub not_after: String,
     pub status: CertStatus,
     pub registered: bool,
+    /// Valid or suspended and its notAfter within 60 days: the grid marks it and offers 展期.
+    #[serde(default)]
+    pub expiring_soon: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -130,6 +204,28 @@ pub struct ApplicationView {
     pub actions: Vec<Action>,
 }
 
+/// One line of an application's history (`GET /api/applications/{serial}/history`), from the
+/// audit log, oldest first. The page writes `action` in words with
+/// [`crate::history::action_words`]; who did it is a role, never an operator's name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub at: String,
+    /// The audit action code, e.g. `payment.record`.
+    pub action: String,
+    pub by: HistoryActor,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HistoryActor {
+    /// The company (an applicant of it).
+    Applicant,
+    /// Customs staff.
+    Operator,
+    /// A background job (expiry, reconciliation).
+    System,
+}
+
 /// `POST /api/applications/{serial}/csr`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CsrSubmission {
@@ -153,6 +249,10 @@ pub struct IssuedCertificate {
 /// `POST /api/registrations`: register the `.cer` at the certificate registration centre.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RegistrationRequest {
+    /// The application whose certificate is registered (the 註冊 page's); when given, the
+    /// uploaded certificate must be the one issued for it.
+    #[serde(default)]
+    pub application_serial: Option<String>,
     pub staff_name: String,
     pub customs_office: Option<CustomsOffice>,
     pub broker_code: String,
@@ -181,6 +281,16 @@ pub struct SessionView {
     /// Send back as the `X-CSRF-Token` header on every POST/PUT/DELETE.
     pub csrf_token: String,
     pub expires_at: String,
+    /// The company name the IC-card certificate proves (card logins); applications take it
+    /// instead of the form's.
+    #[serde(default)]
+    pub company_name: Option<String>,
+    /// Operators: the role that decides what they may do.
+    #[serde(default)]
+    pub operator_role: Option<OperatorRole>,
+    /// The server runs with the development login on (the app shows a red banner).
+    #[serde(default)]
+    pub dev_login: bool,
 }
 
 /// `POST /api/auth/dev-login`; only when the server's config enables it.
@@ -265,6 +375,16 @@ pub const IMPORT_ERRORS_LISTED: usize = 200;
 #[serde(default)]
 pub struct CertificateActionRequest {
     pub reason: String,
+    /// RFC 5280 reason of a revoke (absent: unspecified); ignored for suspend / unsuspend.
+    #[serde(default)]
+    pub reason_code: Option<RevocationReason>,
+}
+
+/// `POST /api/operator/password`: an operator changes their own password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordChange {
+    pub current_password: String,
+    pub new_password: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -316,4 +436,44 @@ pub struct ErrorInfo {
     /// Per-field errors for `validation_failed`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<FieldError>,
+}
+
+#[cfg(test)]
+mod page_tests {
+    use super::*;
+
+    fn page(items: usize, page: u32, page_size: u32, total: u64) -> Page<u8> {
+        Page {
+            items: vec![0; items],
+            page,
+            page_size,
+            total,
+        }
+    }
+
+    #[test]
+    fn range_words_match_the_manuals_pager() {
+        // "第 1 頁 共 1 頁, 1 - 1 共 1 筆"
+        let p = page(1, 1, 10, 1);
+        assert_eq!((p.pages(), p.first(), p.last()), (1, 1, 1));
+        // Page 3 of 25 rows by 10: rows 21 - 25.
+        let p = page(5, 3, 10, 25);
+        assert_eq!((p.pages(), p.first(), p.last()), (3, 21, 25));
+        // Empty result: one page, no rows.
+        let p = page(0, 1, 10, 0);
+        assert_eq!((p.pages(), p.first(), p.last()), (1, 0, 0));
+    }
+
+    #[test]
+    fn sizes_and_pages_are_clamped() {
+        assert_eq!(page_size_or_default(None), 10);
+        assert_eq!(page_size_or_default(Some(50)), 50);
+        assert_eq!(page_size_or_default(Some(7)), 10);
+        assert_eq!(page_size_or_default(Some(1_000_000)), 10);
+        assert_eq!(page_or_last(None, 100, 10), 1);
+        assert_eq!(page_or_last(Some(0), 100, 10), 1);
+        assert_eq!(page_or_last(Some(99), 100, 10), 10);
+        assert_eq!(page_or_last(Some(2), 0, 10), 1);
+        assert_eq!(page_count(100_000, 10), 10_000);
+    }
 }

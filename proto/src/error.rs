@@ -53,6 +53,9 @@ labelled_enum!(
         RateLimited = "rate_limited",
             "嘗試次數過多，請稍後再試",
             "Too many attempts; please wait and try again";
+        ApplicationLimit = "application_limit",
+            "貴公司今日新增的申請件數已達上限，請明日再申請；如有急需請洽客服",
+            "Your company has reached today's limit of new applications; apply again tomorrow, or contact the help desk if it is urgent";
         CardRevoked = "card_revoked",
             "此工商憑證已被廢止或暫禁，無法登入，請洽經濟部工商憑證管理中心",
             "This business certificate has been revoked or suspended and cannot log in; contact the MOEA Certification Authority (MOEACA)";
@@ -111,7 +114,7 @@ mod tests {
 
     #[test]
     fn every_error_code_has_zh_tw_and_english_text() {
-        assert_eq!(ErrorCode::ALL.len(), 17);
+        assert_eq!(ErrorCode::ALL.len(), 18);
         for c in ErrorCode::ALL {
             check_texts(c.code(), c.label(Lang::ZhTw), c.label(Lang::En));
         }

@@ -129,6 +129,39 @@ labelled_enum!(
 );
 
 labelled_enum!(
+    /// An operator's role (least privilege): cashier records payments and imports bank
+    /// files; officer places and lifts holds and revokes; auditor only reads; admin does all.
+    OperatorRole {
+        Cashier = "cashier", "出納", "Cashier";
+        Officer = "officer", "審核人員", "Officer";
+        Auditor = "auditor", "稽核人員", "Auditor";
+        Admin = "admin", "系統管理者", "Administrator";
+    }
+);
+
+labelled_enum!(
+    /// Why a certificate is revoked or held: the RFC 5280 CRLReason written into the CRL.
+    /// `certificateHold` is the reason of every suspension (暫禁) and of nothing else.
+    RevocationReason {
+        KeyCompromise = "keyCompromise", "金鑰洩漏", "Key compromise";
+        AffiliationChanged = "affiliationChanged", "隸屬關係變更", "Affiliation changed";
+        Superseded = "superseded", "已被取代", "Superseded";
+        CessationOfOperation = "cessationOfOperation", "停止營運", "Cessation of operation";
+        CertificateHold = "certificateHold", "暫時停用", "Certificate hold";
+    }
+);
+
+impl RevocationReason {
+    /// The reasons a revocation (註銷) may give; `certificateHold` is for suspensions only.
+    pub const REVOCATION: &'static [RevocationReason] = &[
+        RevocationReason::KeyCompromise,
+        RevocationReason::AffiliationChanged,
+        RevocationReason::Superseded,
+        RevocationReason::CessationOfOperation,
+    ];
+}
+
+labelled_enum!(
     /// What the caller may do with an application right now; the server computes it so
     /// the page shows only buttons that will work.
     Action {
@@ -142,6 +175,7 @@ labelled_enum!(
         Suspend = "suspend", "暫禁", "Suspend";
         Unsuspend = "unsuspend", "解禁", "Unsuspend";
         RecordPayment = "record_payment", "記錄繳費", "Record payment";
+        Withdraw = "withdraw", "撤回申請", "Withdraw";
     }
 );
 

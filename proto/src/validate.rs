@@ -56,6 +56,12 @@ impl FieldError {
             FieldCode::Checksum => "Check digit is wrong; please check the number".into(),
             FieldCode::ConsentRequired if zh => "請閱讀並同意個人資料蒐集聲明".into(),
             FieldCode::ConsentRequired => "Please read and accept the privacy statement".into(),
+            FieldCode::Mismatch if self.field == "broker_code" && zh => {
+                "與憑證核發時的專責報關人員代碼不符".into()
+            }
+            FieldCode::Mismatch if self.field == "broker_code" => {
+                "Not the broker staff code the certificate was issued with".into()
+            }
             FieldCode::Mismatch if zh => "兩次輸入不一致".into(),
             FieldCode::Mismatch => "The two entries do not match".into(),
             FieldCode::NotAllowed if zh => "此申請類別不可使用此欄位".into(),
@@ -83,6 +89,12 @@ pub fn format_hint(field: &str, lang: Lang) -> Option<&'static str> {
         "box_number" | "staff_code" => "letters and digits only",
         "password" if zh => "4 至 20 個英文字母或數字",
         "password" => "4 to 20 letters or digits",
+        "cer_file" if zh => "單一 X.509 憑證檔 (.cer)",
+        "cer_file" => "a single X.509 certificate file (.cer)",
+        "new_password" if zh => "至少 12 個字元",
+        "new_password" => "at least 12 characters",
+        "current_password" if zh => "須為目前使用的密碼",
+        "current_password" => "must be the password you use now",
         "file_name" if zh => "僅限英文字母或數字",
         "file_name" => "letters and digits only",
         _ => return None,
@@ -378,6 +390,7 @@ mod tests {
             staff_national_id: "A123456789".into(),
             privacy_consent: true,
             reason: String::new(),
+            reason_code: None,
         }
     }
 

@@ -157,6 +157,7 @@ prop_compose! {
             staff_national_id: next(),
             privacy_consent,
             reason: next(),
+            reason_code: None,
         }
     }
 }

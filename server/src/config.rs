@@ -33,6 +33,8 @@ pub struct Config {
     pub ca_key: Option<PathBuf>,
     pub ca: CaSettings,
     pub auth: AuthSettings,
+    /// Running as one of several instances: proxies, database start-up, metrics, limits.
+    pub server: ServerSettings,
     /// Mail transport (`kind = "smtp"` or `"maildir"`); default a maildir in `data_dir/mail`.
     #[serde(skip_serializing)]
     pub mail: Option<mailer::MailTransport>,
@@ -40,6 +42,33 @@ pub struct Config {
     pub mail_worker: bool,
     /// Seconds between runs of the unpaid-application expiry job; 0 turns the job off.
     pub expiry_interval_secs: u64,
+    /// What happens to certificates and personal data after issuance (renewal, reminders,
+    /// retention); the jobs run with the expiry job.
+    pub lifecycle: LifecycleSettings,
+}
+
+/// `[lifecycle]`: the periods of the certificate lifecycle jobs (docs/OPERATIONS.md).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LifecycleSettings {
+    /// Days a renewed certificate stays valid after its renewal's certificate was issued,
+    /// unless the new one is registered first (then it is revoked at once as superseded).
+    pub renewal_grace_days: u32,
+    /// Expiry reminder mails this many days before a certificate's notAfter.
+    pub reminder_days: Vec<u32>,
+    /// Days after an application was cancelled, or its certificate expired, before its
+    /// contact and national ID are erased.
+    pub personal_data_retention_days: u32,
+}
+
+impl Default for LifecycleSettings {
+    fn default() -> Self {
+        LifecycleSettings {
+            renewal_grace_days: 30,
+            reminder_days: vec![60, 30, 7],
+            personal_data_retention_days: 365,
+        }
+    }
 }
 
 /// The CA: where its certificate, chain and key are, and the subject and lifetimes of what
@@ -80,9 +109,13 @@ pub struct AuthSettings {
     pub dev_login: bool,
     pub idle_timeout_minutes: i64,
     pub absolute_timeout_hours: i64,
-    /// Failed logins allowed per account and per client IP within the window.
+    /// Failed logins allowed within the window: per account from one client address, per
+    /// account from all addresses together, and per client address.
     pub max_failures_per_account: usize,
+    pub max_failures_per_account_total: usize,
     pub max_failures_per_ip: usize,
+    /// Card login challenges one client address may ask for within the window.
+    pub max_card_challenges_per_ip: usize,
     pub failure_window_minutes: i64,
     /// Trusted roots (PEM or DER files) for IC-card login; empty turns card login off.
     pub card_roots: Vec<PathBuf>,
@@ -96,6 +129,55 @@ pub struct AuthSettings {
     /// Where users download prebuilt card-bridge binaries (`https://…`), linked from
     /// `/downloads/card-bridge`; unset, that page gives the build-from-source steps only.
     pub card_bridge_download_url: Option<String>,
+}
+
+/// `[server]`: what matters when several instances run behind a reverse proxy.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ServerSettings {
+    /// Proxies (CIDRs, e.g. `10.0.0.0/8`, `127.0.0.1/32`) whose `X-Forwarded-For` /
+    /// `Forwarded` headers are believed; from any other peer they are ignored.
+    pub trusted_proxies: Vec<String>,
+    /// How long start-up keeps retrying an unreachable database before giving up.
+    pub database_connect_timeout_secs: u64,
+    /// Where `/metrics` is served (a separate, private address); unset: not served there.
+    pub metrics_bind: Option<SocketAddr>,
+    /// A bearer token that opens `/metrics` on the main address; unset: not served there.
+    pub metrics_token: Option<String>,
+    /// New applications one company may file per day (Taiwan time), so that the portal's
+    /// mail cannot be turned into a spam cannon; 0 turns the limit off.
+    pub applications_per_company_per_day: u32,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        ServerSettings {
+            trusted_proxies: Vec::new(),
+            database_connect_timeout_secs: 30,
+            metrics_bind: None,
+            metrics_token: None,
+            applications_per_company_per_day: 20,
+        }
+    }
+}
+
+impl ServerSettings {
+    /// The trusted proxies, parsed (a bare address is one host).
+    pub fn proxies(&self) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+        self.trusted_proxies
+            .iter()
+            .map(|s| {
+                let s = s.trim();
+                s.parse::<ipnet::IpNet>()
+                    .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        ConfigError::Invalid(format!(
+                            "server.trusted_proxies: {s:?} is not an address or CIDR"
+                        ))
+                    })
+            })
+            .collect()
+    }
 }
 
 /// `auth.card_revocation`: what a card login does about revocation.
@@ -133,9 +215,11 @@ impl Default for Config {
             ca_key: None,
             ca: CaSettings::default(),
             auth: AuthSettings::default(),
+            server: ServerSettings::default(),
             mail: None,
             mail_worker: true,
             expiry_interval_secs: 60,
+            lifecycle: LifecycleSettings::default(),
         }
     }
 }
@@ -167,7 +251,9 @@ impl Default for AuthSettings {
             idle_timeout_minutes: 30,
             absolute_timeout_hours: 8,
             max_failures_per_account: 5,
+            max_failures_per_account_total: 100,
             max_failures_per_ip: 20,
+            max_card_challenges_per_ip: 60,
             failure_window_minutes: 15,
             card_roots: Vec::new(),
             card_intermediates: Vec::new(),
@@ -258,6 +344,29 @@ impl Config {
                 "auth.card_crl_timeout_secs and auth.card_crl_max_bytes must be positive".into(),
             ));
         }
+        self.server.proxies()?;
+        if self.server.database_connect_timeout_secs == 0 {
+            return Err(ConfigError::Invalid(
+                "server.database_connect_timeout_secs must be positive".into(),
+            ));
+        }
+        if self
+            .server
+            .metrics_token
+            .as_ref()
+            .is_some_and(|t| t.len() < 16)
+        {
+            return Err(ConfigError::Invalid(
+                "server.metrics_token must be at least 16 characters".into(),
+            ));
+        }
+        if self.auth.dev_login && !(self.bind.ip().is_loopback() && loopback_http(&url)) {
+            return Err(ConfigError::Invalid(format!(
+                "auth.dev_login is for development on this machine only: it needs bind on \
+                 loopback and a loopback http:// public_url (bind {}, public_url {url})",
+                self.bind
+            )));
+        }
         if self.auth.idle_timeout_minutes <= 0 || self.auth.absolute_timeout_hours <= 0 {
             return Err(ConfigError::Invalid(
                 "auth timeouts must be positive".into(),
@@ -331,9 +440,55 @@ impl Config {
     }
 }
 
+/// `http://` with a loopback host (`localhost`, 127.0.0.0/8, `[::1]`).
+fn loopback_http(url: &str) -> bool {
+    let Some(rest) = url.strip_prefix("http://") else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.contains('@') {
+        return false;
+    }
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.split(':').next().unwrap_or_default(),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dev_login_only_on_loopback() {
+        let mut c = Config::default();
+        c.auth.dev_login = true;
+        c.validate().unwrap();
+        c.public_url = Some("http://localhost:8080/".into());
+        c.validate().unwrap();
+        c.public_url = Some("http://[::1]:8080".into());
+        c.validate().unwrap();
+        for bad in [
+            "https://127.0.0.1:8080",
+            "http://portal.example.gov.tw",
+            "http://127.0.0.1.evil.example",
+            "http://127.0.0.1@evil.example",
+            "http://10.0.0.5:8080",
+        ] {
+            c.public_url = Some(bad.into());
+            assert!(c.validate().is_err(), "{bad}");
+        }
+        c.public_url = None;
+        c.bind = SocketAddr::from(([0, 0, 0, 0], 8080));
+        c.public_url = Some("http://127.0.0.1:8080".into());
+        assert!(c.validate().is_err(), "listening on every address");
+        c.auth.dev_login = false;
+        c.validate().unwrap();
+    }
 
     #[test]
     fn defaults_run_without_config() {
@@ -376,20 +531,19 @@ mod tests {
                 bind = "0.0.0.0:9000"
                 public_url = "https://portal.example.gov.tw/"
                 [auth]
-                idle_timeout_minutes = 10
+                idle_timeout_minutes = 20
                 [mail]
                 kind = "maildir"
                 dir = "/var/mail/portal"
                 "#,
             )?;
-            jail.set_env("PORTAL_AUTH__DEV_LOGIN", "true");
+            jail.set_env("PORTAL_AUTH__IDLE_TIMEOUT_MINUTES", "10");
             jail.set_env("PORTAL_DATA_DIR", "/srv/portal");
             let c = Config::load(Some(Path::new("portal.toml"))).map_err(|e| e.to_string())?;
             assert_eq!(c.bind.to_string(), "0.0.0.0:9000");
             assert_eq!(c.public_url(), "https://portal.example.gov.tw");
             assert_eq!(c.public_origin(), "https://portal.example.gov.tw");
             assert!(c.https());
-            assert!(c.auth.dev_login);
             assert_eq!(c.auth.idle_timeout_minutes, 10);
             assert_eq!(c.data_dir, PathBuf::from("/srv/portal"));
             assert!(matches!(

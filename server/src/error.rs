@@ -28,6 +28,8 @@ pub enum ApiError {
     /// A refused reconciliation file: the report rides along in the error body.
     ImportRejected(Box<ImportReport>),
     RateLimited,
+    /// The company filed `server.applications_per_company_per_day` applications today.
+    ApplicationLimit(String),
     /// The card certificate is on its CA's CRL (revoked or suspended).
     CardRevoked(String),
     /// `auth.card_revocation = "require"` and the card's CRL could not be had or believed.
@@ -52,7 +54,7 @@ impl ApiError {
             | ApiError::BadCertificate(_)
             | ApiError::PaymentRejected(_)
             | ApiError::ImportRejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::RateLimited | ApiError::ApplicationLimit(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -75,6 +77,7 @@ impl ApiError {
                 ErrorCode::PaymentRejected
             }
             ApiError::RateLimited => ErrorCode::RateLimited,
+            ApiError::ApplicationLimit(_) => ErrorCode::ApplicationLimit,
             ApiError::CardRevoked(_) => ErrorCode::CardRevoked,
             ApiError::CardRevocationUnknown(_) => ErrorCode::CardRevocationUnknown,
             ApiError::Internal(_) => ErrorCode::Internal,
@@ -94,6 +97,7 @@ impl ApiError {
             | ApiError::BadCertificate(m)
             | ApiError::PaymentRejected(m)
             | ApiError::CardRevoked(m)
+            | ApiError::ApplicationLimit(m)
             | ApiError::CardRevocationUnknown(m) => m.clone(),
             ApiError::IdempotencyKeyReused => {
                 "this Idempotency-Key already made an application from a different form; \
@@ -138,6 +142,9 @@ impl ApiError {
 }
 
 fn request_id() -> String {
+    if let Some(id) = crate::http::ops::current_request_id() {
+        return id;
+    }
     let mut b = [0u8; 8];
     if getrandom::fill(&mut b).is_err() {
         return "unknown".into();
@@ -171,6 +178,7 @@ impl From<DomainError> for ApiError {
             DomainError::InvalidTransition(m) => ApiError::InvalidTransition(m),
             DomainError::Conflict(m) => ApiError::Conflict(m),
             DomainError::IdempotencyKeyReused => ApiError::IdempotencyKeyReused,
+            e @ DomainError::ApplicationLimit(_) => ApiError::ApplicationLimit(e.to_string()),
             DomainError::Validation(f) => ApiError::Validation(f),
             DomainError::BadCsr(e) => ApiError::BadCsr(e.to_string()),
             DomainError::BadCertificate(m) => ApiError::BadCertificate(m),
@@ -236,7 +244,16 @@ mod tests {
                 ErrorCode::PaymentRejected,
             ),
             (ApiError::RateLimited, 429, ErrorCode::RateLimited),
-            (ApiError::CardRevoked("x".into()), 401, ErrorCode::CardRevoked),
+            (
+                ApiError::ApplicationLimit("x".into()),
+                429,
+                ErrorCode::ApplicationLimit,
+            ),
+            (
+                ApiError::CardRevoked("x".into()),
+                401,
+                ErrorCode::CardRevoked,
+            ),
             (
                 ApiError::CardRevocationUnknown("x".into()),
                 503,
@@ -277,6 +294,7 @@ mod tests {
                 ErrorCode::BadCertificate => ApiError::BadCertificate(String::new()),
                 ErrorCode::PaymentRejected => ApiError::PaymentRejected(String::new()),
                 ErrorCode::RateLimited => ApiError::RateLimited,
+                ErrorCode::ApplicationLimit => ApiError::ApplicationLimit(String::new()),
                 ErrorCode::CardRevoked => ApiError::CardRevoked(String::new()),
                 ErrorCode::CardRevocationUnknown => ApiError::CardRevocationUnknown(String::new()),
                 ErrorCode::Internal => ApiError::Internal(String::new()),

@@ -7,12 +7,14 @@
 pub mod auth;
 pub mod ca_commands;
 pub mod ca_setup;
+pub mod check;
 pub mod clock;
 pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod metrics;
 pub mod state;
 
 use std::net::SocketAddr;
@@ -77,7 +79,8 @@ fn host_of(url: &str) -> String {
 pub async fn open_db(config: &Config) -> Result<Db, StartError> {
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|e| StartError::DataDir(config.data_dir.display().to_string(), e))?;
-    let db = Db::connect(&config.database_url()).await?;
+    let timeout = Duration::from_secs(config.server.database_connect_timeout_secs);
+    let db = Db::connect_with_retry(&config.database_url(), timeout).await?;
     db.migrate().await?;
     Ok(db)
 }
@@ -114,17 +117,18 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> Result<Built, Start
         profile: profile(&config),
         portal_url: config.public_url(),
         mail_domain: host_of(&config.public_url()),
+        applications_per_day: config.server.applications_per_company_per_day,
+        metrics: Arc::new(metrics::Metrics::new()),
     };
-    let limiter = LoginLimiter::new(
-        config.auth.failure_window_minutes,
-        config.auth.max_failures_per_account,
-        config.auth.max_failures_per_ip,
-    );
+    let limiter = LoginLimiter::new(&config.auth);
+    let trusted_proxies = config.server.proxies()?;
     let state: AppState = Arc::new(App {
         svc,
         config,
         clock,
         limiter,
+        trusted_proxies,
+        instance: instance_name(),
         mail_wake,
         card_trust,
     });
@@ -192,22 +196,92 @@ impl Background {
                     }
                     run_jobs_once(&state).await;
                 }
+                // Hand the jobs to another instance now rather than when the lease runs out.
+                if let Ok(mut conn) = state.svc.db.conn().await {
+                    let _ = db::leases::release(&mut conn, JOBS_LEASE, &state.instance).await;
+                }
             }));
         }
         handles
     }
 }
 
-/// One round of the periodic jobs: expiry and session housekeeping.
-pub async fn run_jobs_once(state: &AppState) {
+/// The name of the lease on the periodic jobs: one instance at a time runs them.
+pub const JOBS_LEASE: &str = "periodic-jobs";
+
+/// `host:pid:random`, unique among the instances sharing a database.
+fn instance_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|_| "host".into());
+    let mut b = [0u8; 4];
+    let _ = getrandom::fill(&mut b);
+    format!("{host}:{}:{}", std::process::id(), domain::hex(&b))
+}
+
+/// One round of the periodic jobs if this instance holds (or now takes) their lease; the
+/// lease lasts a few rounds, so a crashed holder's jobs move to another instance soon.
+/// Returns whether this instance ran them.
+pub async fn run_jobs_once(state: &AppState) -> bool {
     let now = state.now();
+    let secs = i64::try_from(state.config.expiry_interval_secs.max(1)).unwrap_or(60);
+    let t = now.unix_timestamp();
+    let held = match state.svc.db.conn().await {
+        Ok(mut conn) => {
+            db::leases::acquire(&mut conn, JOBS_LEASE, &state.instance, t, t + 3 * secs).await
+        }
+        Err(e) => Err(e),
+    };
+    match held {
+        Ok(true) => {
+            run_jobs(state, now).await;
+            true
+        }
+        Ok(false) => false,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not take the periodic jobs' lease");
+            false
+        }
+    }
+}
+
+/// The periodic jobs at `now`: expiry of unpaid applications, session and rate-limit
+/// housekeeping. Callers hold the jobs' lease (or are the only instance).
+pub async fn run_jobs(state: &AppState, now: time::OffsetDateTime) {
     match domain::expiry::run(&state.svc, now).await {
         Ok(cancelled) if !cancelled.is_empty() => state.mail_queued(),
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "expiry job failed"),
     }
+    run_lifecycle_jobs(state, now).await;
     if let Err(e) = auth::sessions::purge(&state.svc.db, &state.config.auth, now).await {
         tracing::warn!(error = %e, "session purge failed");
+    }
+    if let Err(e) = state
+        .limiter
+        .purge(&state.svc.db, now.unix_timestamp())
+        .await
+    {
+        tracing::warn!(error = %e, "rate-limit purge failed");
+    }
+}
+
+/// The certificate lifecycle jobs (renewal grace, expiry reminders, personal-data retention),
+/// each a function of `now` and its `[lifecycle]` setting.
+pub async fn run_lifecycle_jobs(state: &AppState, now: time::OffsetDateTime) {
+    let l = &state.config.lifecycle;
+    match domain::renewal::run(&state.svc, l.renewal_grace_days, now).await {
+        Ok(done) if !done.is_empty() => state.mail_queued(),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "renewal job failed"),
+    }
+    match domain::reminders::run(&state.svc, &l.reminder_days, now).await {
+        Ok(done) if !done.is_empty() => state.mail_queued(),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "expiry reminder job failed"),
+    }
+    if let Err(e) = domain::retention::run(&state.svc, l.personal_data_retention_days, now).await {
+        tracing::warn!(error = %e, "personal-data retention job failed");
     }
 }
 
@@ -218,6 +292,23 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
+    // Metrics and readiness on their own, private address, when configured.
+    let admin = match built.state.config.server.metrics_bind {
+        Some(addr) => {
+            let admin_listener = TcpListener::bind(addr).await?;
+            tracing::info!(%addr, "metrics and readiness listening");
+            let router = http::ops::admin_router(built.state.clone());
+            let mut stop = stop_rx.clone();
+            Some(tokio::spawn(async move {
+                let _ = axum::serve(admin_listener, router)
+                    .with_graceful_shutdown(async move {
+                        let _ = stop.wait_for(|s| *s).await.map(drop);
+                    })
+                    .await;
+            }))
+        }
+        None => None,
+    };
     let jobs = built.background.spawn(stop_rx);
     let app = built
         .router
@@ -226,7 +317,7 @@ pub async fn serve(
         .with_graceful_shutdown(shutdown)
         .await;
     let _ = stop_tx.send(true);
-    for j in jobs {
+    for j in jobs.into_iter().chain(admin) {
         let _ = j.await;
     }
     result

@@ -26,6 +26,10 @@ enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
+    /// Check the configuration without serving: database reachable and migrated, CA key
+    /// loads, matches its certificate and signs, SMTP reachable, public URL and TLS sane.
+    /// One line per check; exits non-zero when one fails.
+    CheckConfig,
     /// Operator accounts.
     Operator {
         #[command(subcommand)]
@@ -113,20 +117,126 @@ enum CaCommand {
     },
 }
 
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum RoleArg {
+    /// Payments and bank file imports.
+    Cashier,
+    /// Holds (暫禁/解禁) and revocations (註銷).
+    Officer,
+    /// Reads only.
+    Auditor,
+    /// Everything.
+    Admin,
+}
+
+impl From<RoleArg> for proto::OperatorRole {
+    fn from(r: RoleArg) -> Self {
+        match r {
+            RoleArg::Cashier => Self::Cashier,
+            RoleArg::Officer => Self::Officer,
+            RoleArg::Auditor => Self::Auditor,
+            RoleArg::Admin => Self::Admin,
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum OperatorCommand {
     /// Add an operator; the password is read from the first line of standard input.
     Add {
         #[arg(long)]
         username: String,
+        #[arg(long, value_enum, default_value = "admin")]
+        role: RoleArg,
+    },
+    /// List operators with their role and whether they are disabled.
+    List,
+    /// Disable an operator; their sessions end at once.
+    Disable {
+        #[arg(long)]
+        username: String,
+    },
+    /// Enable a disabled operator again.
+    Enable {
+        #[arg(long)]
+        username: String,
+    },
+    /// Set an operator's password (first line of standard input); their sessions end.
+    Passwd {
+        #[arg(long)]
+        username: String,
     },
 }
 
+fn password_from_stdin() -> Result<String, String> {
+    let mut password = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut password)
+        .map_err(|e| format!("reading the password from stdin: {e}"))?;
+    Ok(password.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+async fn run_operator(config: &Config, command: OperatorCommand) -> Result<(), String> {
+    use server::auth::operators;
+    let db = server::open_db(config).await.map_err(|e| e.to_string())?;
+    let now = SystemClock.now();
+    let cli = server::domain::Actor::System("cli");
+    match command {
+        OperatorCommand::Add { username, role } => {
+            let password = password_from_stdin()?;
+            operators::add(&db, &username, &password, role.into(), now)
+                .await
+                .map_err(|e| e.to_string())?;
+            tracing::info!(%username, "operator added");
+        }
+        OperatorCommand::List => {
+            for o in operators::list(&db).await.map_err(|e| e.to_string())? {
+                let state = if o.disabled { "disabled" } else { "enabled" };
+                let created = server::domain::rfc3339(o.created_at);
+                println!("{}\t{}\t{state}\t{created}", o.username, o.role);
+            }
+        }
+        OperatorCommand::Disable { username } => {
+            let ended = operators::set_disabled(&db, &username, true, now)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("{username} disabled; {ended} session(s) ended");
+        }
+        OperatorCommand::Enable { username } => {
+            operators::set_disabled(&db, &username, false, now)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("{username} enabled");
+        }
+        OperatorCommand::Passwd { username } => {
+            let password = password_from_stdin()?;
+            operators::set_password(&db, &cli, &username, &password, None, now)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("password of {username} changed; their sessions ended");
+        }
+    }
+    Ok(())
+}
+
+/// Human-readable lines, or with `PORTAL_LOG_FORMAT=json` one JSON object per line (for a
+/// log collector), each carrying the fields of its request span (`request_id`, `route`).
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("PORTAL_LOG")
         .or_else(|_| tracing_subscriber::EnvFilter::try_from_default_env())
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).init();
+    let json = std::env::var("PORTAL_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    if json {
+        tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter)
+            .with_current_span(true)
+            .with_span_list(false)
+            .init();
+    } else {
+        tracing_subscriber::fmt().with_env_filter(filter).init();
+    }
 }
 
 async fn shutdown_signal() {
@@ -236,27 +346,26 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .await
                 .map_err(|e| e.to_string())
         }
+        Command::CheckConfig => {
+            let checks = server::check::run(&config).await;
+            for c in &checks {
+                println!("{c}");
+            }
+            let failed = checks
+                .iter()
+                .filter(|c| c.outcome == server::check::Outcome::Fail)
+                .count();
+            if failed > 0 {
+                return Err(format!("{failed} check(s) failed"));
+            }
+            Ok(())
+        }
         Command::Migrate => {
             server::open_db(&config).await.map_err(|e| e.to_string())?;
             tracing::info!("migrations applied");
             Ok(())
         }
-        Command::Operator {
-            command: OperatorCommand::Add { username },
-        } => {
-            let db = server::open_db(&config).await.map_err(|e| e.to_string())?;
-            let mut password = String::new();
-            std::io::stdin()
-                .lock()
-                .read_line(&mut password)
-                .map_err(|e| format!("reading the password from stdin: {e}"))?;
-            let password = password.trim_end_matches(['\r', '\n']);
-            server::auth::operators::add(&db, &username, password, SystemClock.now())
-                .await
-                .map_err(|e| e.to_string())?;
-            tracing::info!(%username, "operator added");
-            Ok(())
-        }
+        Command::Operator { command } => run_operator(&config, command).await,
         Command::ExpireNow => {
             let built = server::build(
                 Config {

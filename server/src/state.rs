@@ -14,7 +14,12 @@ pub struct App {
     pub svc: Services,
     pub config: Config,
     pub clock: Arc<dyn Clock>,
+    /// Login and challenge limits; their counts are in the database (shared by instances).
     pub limiter: LoginLimiter,
+    /// `server.trusted_proxies`, parsed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// This process among the instances on the database (the holder name of job leases).
+    pub instance: String,
     /// Wakes the mail worker after a commit that queued mail.
     pub mail_wake: Arc<Notify>,
     /// Roots, revocation mode and CRL source for IC-card login; `None` turns card login off.

@@ -235,10 +235,45 @@ async fn ca_certificates_and_cards_without_digital_signature_are_refused() {
     p.assert_refused(&ca, 401, ErrorCode::Unauthenticated, "CA certificate")
         .await;
     let no_key_usage = p.card(|s| s.key_usage_extension = false);
-    p.assert_refused(&no_key_usage, 401, ErrorCode::Unauthenticated, "digitalSignature")
-        .await;
+    p.assert_refused(
+        &no_key_usage,
+        401,
+        ErrorCode::Unauthenticated,
+        "digitalSignature",
+    )
+    .await;
     let encryption_only = p.card(|s| s.digital_signature = false);
-    p.assert_refused(&encryption_only, 401, ErrorCode::Unauthenticated, "digitalSignature")
-        .await;
+    p.assert_refused(
+        &encryption_only,
+        401,
+        ErrorCode::Unauthenticated,
+        "digitalSignature",
+    )
+    .await;
     p.srv.stop().await;
 }
+
+/// Issue 12.3: the session carries the company name the card certificate proves, and an
+/// application made in it takes that name whatever the form says.
+async fn the_card_names_the_company(b: Backend) {
+    let p = Portal::start(b, |c| c.auth.card_revocation = CardRevocation::Off).await;
+    let card = p.card(|s| s.company = "卡片公司股份有限公司".into());
+    let (status, session) = p.login(&card).await;
+    assert_eq!(status, 200, "{session}");
+    assert_eq!(session["company_name"], "卡片公司股份有限公司");
+    let mut form = common::good_form();
+    form.company.name = "別家公司股份有限公司".into();
+    let r = p
+        .http
+        .post(p.srv.url("/api/applications"))
+        .header("X-CSRF-Token", session["csrf_token"].as_str().unwrap())
+        .json(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let app: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(app["company"]["name"], "卡片公司股份有限公司");
+    p.srv.stop().await;
+}
+both!(the_card_names_the_company);

@@ -11,8 +11,17 @@ use proto::api::{ApplicationView, ImportReport};
 use proto::{Action, ApplicationType, BillStatus, CertStatus, ErrorCode, ImportRowCode, Status};
 use time::Duration;
 
+/// The rows of a list answer: the applicant's is a `Page`, the operator's a plain array.
 fn views(v: serde_json::Value) -> Vec<ApplicationView> {
-    serde_json::from_value(v).unwrap()
+    match v.get("items") {
+        Some(items) => serde_json::from_value(items.clone()).unwrap(),
+        None => serde_json::from_value(v).unwrap(),
+    }
+}
+
+/// The rows of a page of the operator's grid.
+fn admin_views(v: serde_json::Value) -> Vec<ApplicationView> {
+    serde_json::from_value(v["items"].clone()).unwrap()
 }
 
 async fn create_and_query(b: Backend) {
@@ -30,7 +39,7 @@ async fn create_and_query(b: Backend) {
     assert_eq!(created.app_type, ApplicationType::New);
     assert_eq!(created.cert_name.as_deref(), Some("SingleWindow-01-B00051"));
     assert_eq!(created.staff_national_id_masked, "A12*******");
-    assert_eq!(created.actions, vec![Action::PrintSlip]);
+    assert_eq!(created.actions, vec![Action::PrintSlip, Action::Withdraw]);
     assert!(created.serial.starts_with("SW"));
     assert_eq!(created.serial.len(), 16);
     assert!(created.serial[2..].bytes().all(|c| c.is_ascii_digit()));
@@ -105,17 +114,17 @@ async fn create_and_query(b: Backend) {
     // The operator sees every company and can search by bill number.
     let ops = srv.operator().await;
     assert_eq!(
-        views(ops.get_json("/api/admin/applications", 200).await).len(),
+        admin_views(ops.get_json("/api/admin/applications", 200).await).len(),
         3
     );
     let bill_no = created.bill.clone().unwrap().bill_no;
-    let found = views(
+    let found = admin_views(
         ops.get_json(&format!("/api/admin/applications?q={bill_no}"), 200)
             .await,
     );
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].serial, created.serial);
-    let by_company = views(
+    let by_company = admin_views(
         ops.get_json(
             &format!("/api/admin/applications?tax_id={}", common::OTHER_TAX_ID),
             200,
@@ -257,7 +266,43 @@ async fn bill_and_slip(b: Backend) {
     assert!(!csp.contains("unsafe-inline"));
     let html = r.text().await.unwrap();
     assert!(html.contains(&bill.bill_no));
-    assert!(html.contains("NT$ 2000"));
+    // The NS11 fields, the same amount text as the bill page (NT$2,000), the virtual
+    // account the bill view names, and both copies.
+    let account = bill.virtual_account.clone().unwrap();
+    assert_eq!(
+        proto::payment::virtual_account(&bill.bill_no).as_ref(),
+        Some(&account)
+    );
+    for field in [
+        "繳款人統編",
+        "繳款人名稱",
+        "存款種類",
+        "通關專屬憑證費",
+        "金額（新臺幣）",
+        "NT$2,000（1件）",
+        "匯發日期",
+        "報單／文件號碼",
+        "稅費單號碼",
+        "繳費年月",
+        "存款機關",
+        "收款機構戳記",
+        "通匯解款行",
+        "通匯解款行代號",
+        "戶名",
+        "帳號",
+        "核章",
+        "會計",
+        "經辦",
+        "第一聯收據",
+        "第三聯存根聯",
+        "ATM 轉帳",
+        "臨櫃繳款",
+        account.as_str(),
+    ] {
+        assert!(html.contains(field), "slip lacks {field}");
+    }
+    let roc_month = format!("{:03}/{:02}", now.year() - 1911, u8::from(now.month()));
+    assert!(html.contains(&roc_month), "繳費年月 {roc_month}");
     assert!(html.contains("台灣報關股份有限公司"));
     assert!(html.contains(common::TAX_ID));
     let due_local = due.to_offset(server::domain::TAIPEI).date();
@@ -797,7 +842,7 @@ both!(transitions);
 
 /// The operator's search result for one application serial.
 async fn ops_view(ops: &common::Client, serial: &str) -> ApplicationView {
-    let list = views(
+    let list = admin_views(
         ops.get_json(&format!("/api/admin/applications?q={serial}"), 200)
             .await,
     );
@@ -861,10 +906,10 @@ async fn actions_follow_the_table(b: Backend) {
         vec![
             Action::Download,
             Action::Change,
-            Action::Revoke,
-            Action::Unsuspend
+            Action::Revoke
         ]
     );
+    // An operator's hold is lifted by an operator only (issue 12.2): no Unsuspend for alice.
 
     // A cancelled application offers the operator nothing.
     let unpaid = alice.create(&good_form()).await;
@@ -973,7 +1018,7 @@ async fn audit_is_append_only(b: Backend) {
     );
     assert_eq!(issue.csr_sha256.as_deref().map(str::len), Some(64));
     assert_eq!(issue.actor, format!("applicant:{}", common::TAX_ID));
-    assert_eq!(entries[1].actor, "operator:dev-ops");
+    assert_eq!(entries[1].actor, "operator:ops");
     assert!(!issue.detail.contains("PRIVATE"));
     // Paging and limits.
     let page: Vec<proto::api::AuditEntry> = serde_json::from_value(
@@ -990,7 +1035,23 @@ async fn audit_is_append_only(b: Backend) {
     let v = ops
         .get_json(&format!("/api/admin/audit?from={today}&to={today}"), 200)
         .await;
-    assert_eq!(v.as_array().unwrap().len(), 3);
+    // Today's entries: the application's three and the harness's `operator.add` (operators
+    // log in with a password account since the development login is for applicants only).
+    let today_actions: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    assert_eq!(
+        today_actions,
+        vec![
+            "certificate.issue",
+            "payment.record",
+            "application.submit",
+            "operator.add"
+        ]
+    );
     assert_eq!(alice.get("/api/admin/audit").await.status().as_u16(), 403);
 
     // The database itself refuses to change or delete entries.
@@ -1007,7 +1068,7 @@ async fn audit_is_append_only(b: Backend) {
             .await
             .is_err()
     );
-    assert_eq!(count(&srv, "SELECT COUNT(*) FROM audit_log").await, 3);
+    assert_eq!(count(&srv, "SELECT COUNT(*) FROM audit_log").await, 4);
 
     // Mail list for operators.
     let mail = ops.get_json("/api/admin/mail", 200).await;
@@ -1181,3 +1242,201 @@ async fn idempotent_create(b: Backend) {
     srv.stop().await;
 }
 both!(idempotent_create);
+
+/// The applicant's list is a `Page`: newest first, `page_size` rows, the total on every page,
+/// a page past the end answering the last one, an unknown size the default.
+async fn paging(b: Backend) {
+    let srv = TestServer::start(b).await;
+    let alice = srv.applicant(common::TAX_ID).await;
+    let bob = srv.applicant(common::OTHER_TAX_ID).await;
+    let mut serials = Vec::new();
+    for _ in 0..23 {
+        serials.push(alice.create(&good_form()).await.serial);
+    }
+    bob.create(&good_form()).await;
+    serials.reverse();
+    let page = |q: &str| {
+        let alice = alice.clone();
+        let q = q.to_owned();
+        async move {
+            let v = alice.get_json(&format!("/api/applications?{q}"), 200).await;
+            serde_json::from_value::<proto::api::Page<ApplicationView>>(v).unwrap()
+        }
+    };
+    let p1 = page("").await;
+    assert_eq!((p1.page, p1.page_size, p1.total), (1, 10, 23));
+    assert_eq!((p1.pages(), p1.first(), p1.last()), (3, 1, 10));
+    let got: Vec<_> = p1.items.iter().map(|a| a.serial.clone()).collect();
+    assert_eq!(got, serials[..10]);
+    let p3 = page("page=3").await;
+    assert_eq!(
+        (p3.page, p3.items.len(), p3.first(), p3.last()),
+        (3, 3, 21, 23)
+    );
+    assert_eq!(p3.items[2].serial, serials[22]);
+    let past = page("page=99").await;
+    assert_eq!(past.page, 3);
+    let big = page("page_size=20&page=2").await;
+    assert_eq!((big.page_size, big.items.len()), (20, 3));
+    assert_eq!(page("page_size=7").await.page_size, 10);
+    // Filters narrow the total too.
+    let none = page("status=20").await;
+    assert_eq!((none.total, none.pages(), none.items.len()), (0, 1, 0));
+    assert_eq!(
+        code(&alice.get_json("/api/applications?page=x", 400).await),
+        ErrorCode::BadRequest
+    );
+    srv.stop().await;
+}
+both!(paging);
+
+/// 撤回: the owner withdraws an unpaid application: A9, bill void, audited, a mail queued;
+/// a paid one, another company's and a second withdrawal are refused.
+async fn withdraw(b: Backend) {
+    let srv = TestServer::start(b).await;
+    let alice = srv.applicant(common::TAX_ID).await;
+    let bob = srv.applicant(common::OTHER_TAX_ID).await;
+    let ops = srv.operator().await;
+    let app = alice.create(&good_form()).await;
+    assert!(app.actions.contains(&Action::Withdraw));
+    let path = format!("/api/applications/{}/withdraw", app.serial);
+    assert_eq!(
+        code(&bob.post_ok(&path, &(), 404).await),
+        ErrorCode::NotFound
+    );
+    assert_eq!(
+        code(&ops.post_ok(&path, &(), 403).await),
+        ErrorCode::Forbidden
+    );
+    let mails_before = count(&srv, "SELECT COUNT(*) FROM mail_outbox").await;
+    let v: ApplicationView = serde_json::from_value(alice.post_ok(&path, &(), 200).await).unwrap();
+    assert_eq!(v.status, Status::Cancelled);
+    assert_eq!(v.bill.as_ref().unwrap().status, BillStatus::Void);
+    assert!(v.actions.is_empty(), "{:?}", v.actions);
+    assert_eq!(
+        count(
+            &srv,
+            "SELECT COUNT(*) FROM mail_outbox WHERE kind = 'withdrawn'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(&srv, "SELECT COUNT(*) FROM mail_outbox").await,
+        mails_before + 1
+    );
+    assert_eq!(
+        count(
+            &srv,
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'application.withdraw'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        code(&alice.post_ok(&path, &(), 409).await),
+        ErrorCode::InvalidTransition
+    );
+    // The void bill cannot be paid afterwards.
+    let r = ops.pay(&app.bill.unwrap().bill_no, 2000).await;
+    assert_eq!(r.status().as_u16(), 422, "{}", r.text().await.unwrap());
+    // Paid: too late to withdraw.
+    let paid = common::paid_application(&alice, &ops).await;
+    assert!(!paid.actions.contains(&Action::Withdraw));
+    let v = alice
+        .post_ok(
+            &format!("/api/applications/{}/withdraw", paid.serial),
+            &(),
+            409,
+        )
+        .await;
+    assert_eq!(code(&v), ErrorCode::InvalidTransition);
+    srv.stop().await;
+}
+both!(withdraw);
+
+/// 繳納證號: given when the operator records the payment and when the bank file is
+/// imported; unique; shown on the bill of the applicant's view.
+async fn receipt_numbers(b: Backend) {
+    let srv = TestServer::start(b).await;
+    let alice = srv.applicant(common::TAX_ID).await;
+    let ops = srv.operator().await;
+    let unpaid = alice.create(&good_form()).await;
+    assert_eq!(unpaid.bill.as_ref().unwrap().receipt_no, None);
+    let paid = common::paid_application(&alice, &ops).await;
+    let first = paid.bill.unwrap().receipt_no.unwrap();
+    let now = server::domain::taipei_date(srv.now());
+    let prefix = format!("PAY{:03}{:02}", now.year() - 1911, u8::from(now.month()));
+    assert!(first.starts_with(&prefix), "{first}");
+    assert_eq!(first.len(), 14);
+    // Imported from the bank file.
+    let imported = alice.create(&good_form()).await;
+    let bill_no = imported.bill.unwrap().bill_no;
+    let csv = format!(
+        "bill_no,amount,paid_on\n{bill_no},2000,{}\n",
+        common::today()
+    );
+    let r = ops.post_csv("/api/admin/reconciliation", &csv).await;
+    assert_eq!(r.status().as_u16(), 200, "{}", r.text().await.unwrap());
+    let second = alice
+        .application(&imported.serial)
+        .await
+        .bill
+        .unwrap()
+        .receipt_no
+        .unwrap();
+    assert!(second.starts_with(&prefix), "{second}");
+    assert_ne!(first, second);
+    assert_eq!(
+        count(
+            &srv,
+            "SELECT COUNT(DISTINCT receipt_no) FROM bills WHERE receipt_no IS NOT NULL"
+        )
+        .await,
+        2
+    );
+    srv.stop().await;
+}
+both!(receipt_numbers);
+
+/// 檢視's history: the application's audit rows and its certificate's, oldest first, with
+/// who acted as a role; another company's serial is `not_found`.
+async fn history(b: Backend) {
+    let srv = TestServer::start(b).await;
+    let alice = srv.applicant(common::TAX_ID).await;
+    let bob = srv.applicant(common::OTHER_TAX_ID).await;
+    let ops = srv.operator().await;
+    let (app, _) = common::issued_application(&alice, &ops).await;
+    let v = alice
+        .get_json(&format!("/api/applications/{}/history", app.serial), 200)
+        .await;
+    let h: Vec<proto::api::HistoryEntry> = serde_json::from_value(v.clone()).unwrap();
+    let actions: Vec<_> = h.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        ["application.submit", "payment.record", "certificate.issue"]
+    );
+    use proto::api::HistoryActor;
+    assert_eq!(
+        h.iter().map(|e| e.by).collect::<Vec<_>>(),
+        [
+            HistoryActor::Applicant,
+            HistoryActor::Operator,
+            HistoryActor::Applicant
+        ]
+    );
+    // An operator's username never reaches the applicant.
+    assert!(!v.to_string().contains("operator:"), "{v}");
+    for a in &actions {
+        assert_ne!(proto::history::action_words(a, proto::Lang::ZhTw), *a);
+    }
+    assert_eq!(
+        code(
+            &bob.get_json(&format!("/api/applications/{}/history", app.serial), 404)
+                .await
+        ),
+        ErrorCode::NotFound
+    );
+    srv.stop().await;
+}
+both!(history);

@@ -232,6 +232,7 @@ async fn login_protections(b: Backend) {
         &srv.state.svc.db,
         "alice.ops",
         "correct horse battery",
+        proto::OperatorRole::Admin,
         srv.now(),
     )
     .await
@@ -241,6 +242,7 @@ async fn login_protections(b: Backend) {
             &srv.state.svc.db,
             "alice.ops",
             "another long password",
+            proto::OperatorRole::Admin,
             srv.now()
         )
         .await

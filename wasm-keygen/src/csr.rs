@@ -114,6 +114,14 @@ type Rdn = SetOfVec<AttributeTypeAndValue>;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Name(Vec<Rdn>);
 
+impl Name {
+    /// The DER of the Name (a SEQUENCE OF RDN), as it appears in the CSR: the CA's tests build
+    /// CSRs with other keys around the same subject.
+    pub fn to_der(&self) -> Result<Vec<u8>, KeygenError> {
+        to_der(&self.0)
+    }
+}
+
 /// CertificationRequestInfo { version 0, subject, subjectPKInfo, attributes [0] {} }: no
 /// attributes, the CA decides the extensions.
 #[derive(Sequence)]

@@ -1,7 +1,10 @@
-//! Operator: the audit log (newest first, paged by id) and undelivered mail.
+//! Operator: the audit log (newest first, paged by id) in words, each detail a labelled
+//! field, in the page's language; and undelivered mail.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use proto::Lang;
+use proto::admin::{audit_action_label, audit_actor_text, audit_field_label, audit_value_text};
 use proto::api::{AuditEntry, MailView};
 use proto::validate::Errors;
 
@@ -55,6 +58,7 @@ pub fn AdminAudit() -> impl IntoView {
     });
 
     view! {
+        <div class="operator-page">
         <h1>{tr("稽核紀錄", "Audit log")}</h1>
         <form class="card" on:submit=move |ev| { ev.prevent_default(); load(None); }>
             <div class="filters">
@@ -77,16 +81,19 @@ pub fn AdminAudit() -> impl IntoView {
                 <For each=move || entries.get() key=|e| e.id let:e>
                     {
                         let l = move |zh: &'static str, en: &'static str| move || pick(lang.get(), zh, en);
+                        let (actor, action, detail) = (e.actor.clone(), e.action.clone(), e.detail.clone());
                         view! {
-                            <tr>
-                                <td data-label=l("時間", "Time")>{local_time(&e.at)}</td>
-                                <td data-label=l("執行者", "Actor")>{e.actor.clone()}</td>
-                                <td data-label=l("動作", "Action") class="mono">{e.action.clone()}</td>
+                            <tr data-action=e.action.clone()>
+                                <td data-label=l("時間", "Time") class="num">{local_time(&e.at)}</td>
+                                <td data-label=l("執行者", "Actor")>{move || audit_actor_text(&actor, lang.get())}</td>
+                                <td data-label=l("動作", "Action")>{move || {
+                                    audit_action_label(&action, lang.get()).map_or_else(|| action.clone(), str::to_owned)
+                                }}</td>
                                 <td data-label=l("申請／憑證", "Application / certificate") class="mono">
                                     {e.application_serial.clone().unwrap_or_default()}<br/>
                                     {e.certificate_serial.clone().unwrap_or_default()}
                                 </td>
-                                <td data-label=l("內容", "Detail")>{e.detail.clone()}</td>
+                                <td data-label=l("內容", "Detail")>{move || detail_fields(&detail, lang.get())}</td>
                             </tr>
                         }
                     }
@@ -113,5 +120,36 @@ pub fn AdminAudit() -> impl IntoView {
                 }.into_any()
             }}
         })}
+        </div>
     }
+}
+
+/// The detail JSON as labelled fields: known keys and values in words, others as they are.
+fn detail_fields(detail: &str, lang: Lang) -> AnyView {
+    let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(detail)
+    else {
+        return view! { <span>{detail.to_owned()}</span> }.into_any();
+    };
+    if map.is_empty() {
+        return ().into_any();
+    }
+    let rows: Vec<(String, String)> = map
+        .iter()
+        .map(|(k, v)| {
+            let raw = match v {
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Null => "—".to_owned(),
+                other => other.to_string(),
+            };
+            let label = audit_field_label(k, lang).map_or_else(|| k.clone(), str::to_owned);
+            let value = audit_value_text(k, &raw, lang).unwrap_or(raw);
+            (label, value)
+        })
+        .collect();
+    view! {
+        <dl class="detail">
+            {rows.into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }).collect_view()}
+        </dl>
+    }
+    .into_any()
 }

@@ -5,10 +5,15 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use proto::api::{ApplicationForm, ApplicationQuery, ApplicationView, CompanyInput, ContactInput};
-use proto::{Action, ApplicationType, BusinessType, CertKind, CustomsOffice, Lang, Status};
+use proto::{
+    Action, ApplicationType, BusinessType, CertKind, CustomsOffice, Lang, RevocationReason, Status,
+};
 
 use crate::api::{self, ApiError};
-use crate::form::{CheckField, FormCtl, RadioField, ReadOnly, SelectField, TextField, dom_id};
+use crate::form::{
+    CheckField, FormCtl, RadioField, RadioOption, ReadOnly, SelectField, TextField, dom_id,
+    revocation_reason_options,
+};
 use crate::i18n::{lang, pick, tr};
 use crate::route::Route;
 use crate::session::{use_flash, use_session};
@@ -36,6 +41,10 @@ struct State {
     staff_id: RwSignal<String>,
     consent: RwSignal<bool>,
     reason: RwSignal<String>,
+    /// RFC 5280 reason of a revoke.
+    reason_code: RwSignal<String>,
+    /// The company name the IC card proved (card login): sent instead of the field's.
+    verified_name: RwSignal<Option<String>>,
 }
 
 fn s() -> RwSignal<String> {
@@ -56,14 +65,17 @@ impl State {
             contact_phone: s(),
             contact_mobile: s(),
             contact_email: s(),
-            office: s(),
-            business: s(),
+            // The manual's defaults: 基隆關, 報關業(含自行報關), 個人 (新申請 comes from the route).
+            office: RwSignal::new(CustomsOffice::Keelung.code().to_owned()),
+            business: RwSignal::new(BusinessType::Broker.code().to_owned()),
             box_number: s(),
-            kind: s(),
+            kind: RwSignal::new(CertKind::Individual.code().to_owned()),
             staff_code: s(),
             staff_id: s(),
             consent: RwSignal::new(false),
             reason: s(),
+            reason_code: s(),
+            verified_name: RwSignal::new(None),
         }
     }
 
@@ -81,7 +93,10 @@ impl State {
             app_type,
             target: (!new).then(|| t(self.target)).filter(|s| !s.is_empty()),
             company: CompanyInput {
-                name: t(self.company_name),
+                name: self
+                    .verified_name
+                    .get()
+                    .unwrap_or_else(|| t(self.company_name)),
                 phone: t(self.company_phone),
                 fax: t(self.company_fax),
                 responsible_person: t(self.responsible_person),
@@ -120,6 +135,11 @@ impl State {
                 String::new()
             },
             privacy_consent: self.consent.get(),
+            reason_code: if app_type == ApplicationType::Revoke {
+                RevocationReason::from_code(&self.reason_code.get())
+            } else {
+                None
+            },
             reason: if matches!(
                 app_type,
                 ApplicationType::Revoke | ApplicationType::Suspend | ApplicationType::Unsuspend
@@ -133,7 +153,9 @@ impl State {
 
     /// Company and contact from the target application, as they are now.
     fn fill_from(&self, a: &ApplicationView) {
-        self.company_name.set(a.company.name.clone());
+        if self.verified_name.get_untracked().is_none() {
+            self.company_name.set(a.company.name.clone());
+        }
         self.company_phone.set(a.company.phone.clone());
         self.company_fax.set(a.company.fax.clone());
         self.responsible_person
@@ -145,6 +167,16 @@ impl State {
         self.contact_mobile.set(a.contact.mobile.clone());
         self.contact_email.set(a.contact.email.clone());
     }
+}
+
+/// The manual's words after a successful new or renew application (zh-TW, English).
+pub fn success_message(bill_no: &str) -> (String, String) {
+    (
+        format!("申請成功，規費繳款書號碼：{bill_no}，請列印規費繳款書進行繳費"),
+        format!(
+            "Application submitted. Fee bill number: {bill_no}. Please print the fee bill and pay it."
+        ),
+    )
 }
 
 /// The action that makes an application a valid target for `t`.
@@ -159,13 +191,14 @@ fn action_for(t: ApplicationType) -> Option<Action> {
     }
 }
 
-fn labels<T: Copy>(
+/// Radio buttons for every value of a vocabulary, as the manual's form shows them.
+fn radios<T: Copy>(
     all: &[T],
     code: fn(T) -> &'static str,
     label: fn(T, Lang) -> &'static str,
-) -> Vec<(&'static str, &'static str, &'static str)> {
+) -> Vec<RadioOption> {
     all.iter()
-        .map(|v| (code(*v), label(*v, Lang::ZhTw), label(*v, Lang::En)))
+        .map(|v| (code(*v), label(*v, Lang::ZhTw), label(*v, Lang::En), None))
         .collect()
 }
 
@@ -175,9 +208,26 @@ pub fn Apply(app_type: ApplicationType, target: Option<String>) -> impl IntoView
     let session = use_session();
     let flash = use_flash();
     let st = State::new(app_type, target.clone());
-    let ctl = FormCtl::new(move || match proto::validate::application(&st.form()) {
-        Ok(()) => vec![],
-        Err(e) => e,
+    // With card login the company name is the card's: shown read-only (yellow), never edited.
+    let verified = session
+        .view
+        .with_untracked(|s| s.as_ref().and_then(|s| s.company_name.clone()));
+    if let Some(name) = &verified {
+        st.company_name.set(name.clone());
+    }
+    st.verified_name.set(verified);
+    let ctl = FormCtl::new(move || {
+        let form = st.form();
+        let mut errors = proto::validate::application(&form)
+            .err()
+            .unwrap_or_default();
+        if form.app_type == ApplicationType::Revoke && form.reason_code.is_none() {
+            errors.push(proto::validate::FieldError::new(
+                "reason_code",
+                proto::validate::FieldCode::Required,
+            ));
+        }
+        errors
     });
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<ApiError>);
@@ -189,10 +239,11 @@ pub fn Apply(app_type: ApplicationType, target: Option<String>) -> impl IntoView
     spawn_local(async move {
         let q = ApplicationQuery {
             status: Some(Status::Completed),
+            page_size: proto::api::PAGE_SIZES.last().copied(),
             ..ApplicationQuery::default()
         };
         match api::applications(&q).await {
-            Ok(list) => completed.set(list),
+            Ok(page) => completed.set(page.items),
             Err(e) => error.set(Some(e)),
         }
     });
@@ -239,12 +290,10 @@ pub fn Apply(app_type: ApplicationType, target: Option<String>) -> impl IntoView
         spawn_local(async move {
             match api::apply(&form, &key).await {
                 Ok(a) => {
-                    if a.app_type.issues_certificate() {
-                        flash.go(
-                            Route::Bill(a.serial.clone()),
-                            format!("申請已送出，申請序號 {}。請繳納規費。", a.serial),
-                            format!("Application {} submitted. Please pay the fee.", a.serial),
-                        );
+                    if let Some(bill) = a.bill.as_ref().filter(|_| a.app_type.issues_certificate())
+                    {
+                        let (zh, en) = success_message(&bill.bill_no);
+                        flash.go(Route::Bill(a.serial.clone()), zh, en);
                     } else {
                         let (zh, en) = (a.app_type.label(Lang::ZhTw), a.app_type.label(Lang::En));
                         flash.go(
@@ -312,8 +361,8 @@ pub fn Apply(app_type: ApplicationType, target: Option<String>) -> impl IntoView
             <fieldset class="group">
                 <legend>{tr("申請資料", "Application")}</legend>
                 <div class="grid">
-                    <SelectField ctl=ctl field="app_type" zh="申請類別" en="Application type" value=st.app_type
-                        required=true options=labels(ApplicationType::ALL, ApplicationType::code, ApplicationType::label) />
+                    <RadioField ctl=ctl field="app_type" zh="申請類別" en="Application type" value=st.app_type
+                        required=true options=radios(ApplicationType::ALL, ApplicationType::code, ApplicationType::label) />
                     <Show when=move || !is_new()>
                         <div class="field" class:invalid=move || ctl.error("target").is_some()>
                             <label for=dom_id("target")>
@@ -360,7 +409,8 @@ pub fn Apply(app_type: ApplicationType, target: Option<String>) -> impl IntoView
                     {move || {
                         let ro = !edits_company();
                         view! {
-                            <TextField ctl=ctl field="company.name" zh="公司名稱" en="Company name" value=st.company_name required=true readonly=ro autocomplete="organization" />
+                            <TextField ctl=ctl field="company.name" zh="公司名稱" en="Company name" value=st.company_name required=true
+                                readonly={ro || st.verified_name.get().is_some()} autocomplete="organization" />
                             <TextField ctl=ctl field="company.phone" zh="公司電話" en="Company phone" value=st.company_phone kind="tel" readonly=ro />
                             <TextField ctl=ctl field="company.fax" zh="公司傳真" en="Company fax" value=st.company_fax kind="tel" readonly=ro />
                             <TextField ctl=ctl field="company.responsible_person" zh="負責人姓名" en="Responsible person" value=st.responsible_person readonly=ro />
@@ -388,11 +438,11 @@ pub fn Apply(app_type: ApplicationType, target: Option<String>) -> impl IntoView
             <fieldset class="group">
                 <legend>{tr("憑證資料", "Certificate")}</legend>
                 <Show when=is_new fallback=move || view! { <TargetFacts target=target_app /> }>
+                    <RadioField ctl=ctl field="customs_office" zh="申請關別" en="Customs office" value=st.office required=true
+                        options=radios(CustomsOffice::ALL, CustomsOffice::code, CustomsOffice::label) />
+                    <RadioField ctl=ctl field="business_type" zh="業別" en="Business type" value=st.business required=true
+                        options=radios(BusinessType::ALL, BusinessType::code, BusinessType::label) />
                     <div class="grid">
-                        <SelectField ctl=ctl field="customs_office" zh="申請關別" en="Customs office" value=st.office required=true
-                            options=labels(CustomsOffice::ALL, CustomsOffice::code, CustomsOffice::label) />
-                        <SelectField ctl=ctl field="business_type" zh="業別" en="Business type" value=st.business required=true
-                            options=labels(BusinessType::ALL, BusinessType::code, BusinessType::label) />
                         <TextField ctl=ctl field="box_number" zh="箱號" en="Box number" value=st.box_number required=true maxlength=12 />
                     </div>
                     <RadioField ctl=ctl field="cert_kind" zh="憑證種類" en="Certificate kind" value=st.kind required=true
@@ -419,6 +469,10 @@ pub fn Apply(app_type: ApplicationType, target: Option<String>) -> impl IntoView
             <Show when=move || matches!(st.app_type(), ApplicationType::Revoke | ApplicationType::Suspend | ApplicationType::Unsuspend)>
                 <fieldset class="group">
                     <legend>{tr("原因", "Reason")}</legend>
+                    <Show when=move || st.app_type() == ApplicationType::Revoke>
+                        <SelectField ctl=ctl field="reason_code" zh="註銷原因 (RFC 5280)" en="Revocation reason (RFC 5280)"
+                            value=st.reason_code required=true options=revocation_reason_options() />
+                    </Show>
                     <TextField ctl=ctl field="reason" zh="申請原因" en="Reason" value=st.reason maxlength=200 />
                 </fieldset>
             </Show>
@@ -449,9 +503,9 @@ pub fn Apply(app_type: ApplicationType, target: Option<String>) -> impl IntoView
             />
             <div class="buttons">
                 <button type="submit" class="primary" id="apply-submit" disabled=move || busy.get()>
-                    {tr("送出申請", "Submit")}
+                    {tr("申請", "Apply")}
                 </button>
-                <a class="button" href=Route::Applications.href()>{tr("取消", "Cancel")}</a>
+                <a class="button" href=Route::Applications.href()>{tr("返回", "Back")}</a>
             </div>
         </form>
     }
@@ -493,5 +547,16 @@ fn TargetFacts(target: RwSignal<Option<ApplicationView>>) -> impl IntoView {
                 </dl>
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn success_message_is_the_manuals() {
+        assert_eq!(
+            super::success_message("AAF71259000151").0,
+            "申請成功，規費繳款書號碼：AAF71259000151，請列印規費繳款書進行繳費"
+        );
     }
 }

@@ -47,8 +47,18 @@ fn Slip(app: ApplicationView) -> impl IntoView {
             <dl class="facts">
                 <dt>{tr("規費繳款書號碼", "Bill number")}</dt>
                 <dd class="bill-no mono" id="bill-no">{b.bill_no.clone()}</dd>
-                <dt>{tr("應繳金額", "Amount")}</dt>
+                <dt>{tr("存款種類", "Deposit kind")}</dt>
+                <dd>{proto::payment::DEPOSIT_KIND}</dd>
+                <dt>{tr("金額（新臺幣）", "Amount (NTD)")}</dt>
                 <dd id="bill-amount">{ntd(b.amount)}</dd>
+                <dt>{tr("通匯解款行", "Payee bank")}</dt>
+                <dd>{proto::payment::PAYEE_BANK}</dd>
+                <dt>{tr("通匯解款行代號", "Payee bank code")}</dt>
+                <dd class="mono">{proto::payment::PAYEE_BANK_CODE}</dd>
+                <dt>{tr("戶名", "Account name")}</dt>
+                <dd>{proto::payment::PAYEE_ACCOUNT_NAME}</dd>
+                <dt>{tr("帳號", "Account number")}</dt>
+                <dd class="mono" id="bill-account">{b.virtual_account.clone().unwrap_or_default()}</dd>
                 <dt>{tr("繳費期限", "Pay by")}</dt>
                 <dd>{local_date(&b.due_at)}</dd>
                 <dt>{tr("繳費狀態", "Payment")}</dt>
@@ -61,6 +71,11 @@ fn Slip(app: ApplicationView) -> impl IntoView {
                 <dt>{tr("繳款人", "Payer")}</dt>
                 <dd>{app.company.name.clone()}" ("{app.tax_id.clone()}")"</dd>
             </dl>
+            <h3>{tr("繳費方式", "How to pay")}</h3>
+            <ul class="channels">
+                <li>{tr("ATM 轉帳：轉入上列帳號（虛擬帳號，末碼為檢查碼）。", "ATM transfer: to the account number above (a virtual account; its last digit is a check digit).")}</li>
+                <li>{tr("臨櫃繳款：持列印之繳款書至通匯解款行或其分行繳納。", "Bank counter: take the printed slip to the payee bank or any of its branches.")}</li>
+            </ul>
             <p class="note">{move || pick(
                 lang.get(),
                 "逾期未繳費，繳款書即作廢並取消申請。繳費完成後，請回到本系統產製金鑰並下載憑證。",
@@ -68,11 +83,8 @@ fn Slip(app: ApplicationView) -> impl IntoView {
             )}</p>
         </section>
         <div class="buttons">
-            <button type="button" class="primary" id="print-slip" on:click=move |_| {
-                let _ = window().print();
-            }>{tr("列印繳費單", "Print payment slip")}</button>
-            <a class="button" href=api::slip_url(&serial) target="_blank" rel="noopener">
-                {tr("開啟正式繳費單", "Open the official slip")}
+            <a class="button primary" id="print-slip" href=api::slip_url(&serial) target="_blank" rel="noopener">
+                {tr("列印繳款單", "Print payment slip")}
             </a>
             <a class="button" href=Route::Applications.href()>{tr("回申請查詢", "Back to applications")}</a>
         </div>

@@ -189,6 +189,16 @@ impl Ctx {
                 self.issued.set(Some(cert));
                 self.phase.set(Phase::Done);
                 self.step.set(Step::Issued);
+                // Issuing moved the application to A0: show it now, then the server's view
+                // (the certificate, the actions) without a reload.
+                self.app.update(|a| {
+                    if let Some(a) = a {
+                        a.status = Status::Completed;
+                    }
+                });
+                if let Ok(fresh) = api::application(&serial).await {
+                    self.app.set(Some(fresh));
+                }
             }
             Err(e) => {
                 self.api_error.set(Some(e));
@@ -310,7 +320,7 @@ fn AppFacts(app: ApplicationView) -> impl IntoView {
             <dt>{tr("憑證名稱", "Certificate name")}</dt>
             <dd class="mono" id="cert-name">{app.cert_name.clone().unwrap_or_default()}</dd>
             <dt>{tr("申請狀態", "Status")}</dt>
-            <dd><StatusBadge status=app.status /></dd>
+            <dd id="app-status" data-status=app.status.code()><StatusBadge status=app.status /></dd>
         </dl>
     }
 }

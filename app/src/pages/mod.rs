@@ -10,14 +10,21 @@ pub mod admin_audit;
 pub mod admin_import;
 pub mod apply;
 pub mod bill;
+pub mod detail;
 pub mod generate;
 pub mod login;
+pub mod menu;
+pub mod password;
 pub mod query;
+pub mod receipt;
 pub mod register;
 
 pub fn view(r: Route) -> AnyView {
     match r {
+        Route::Menu => view! { <menu::Menu /> }.into_any(),
         Route::Applications => view! { <query::Query /> }.into_any(),
+        Route::Detail(s) => view! { <detail::Detail serial=s /> }.into_any(),
+        Route::Receipt(s) => view! { <receipt::Receipt serial=s /> }.into_any(),
         Route::Apply { app_type, target } => {
             view! { <apply::Apply app_type=app_type target=target /> }.into_any()
         }
@@ -27,6 +34,7 @@ pub fn view(r: Route) -> AnyView {
         Route::Admin => view! { <admin::Admin /> }.into_any(),
         Route::AdminImport => view! { <admin_import::AdminImport /> }.into_any(),
         Route::AdminAudit => view! { <admin_audit::AdminAudit /> }.into_any(),
+        Route::AdminPassword => view! { <password::Password /> }.into_any(),
         Route::Home | Route::Login | Route::NotFound => view! {
             <section>
                 <h1>{tr("找不到頁面", "Page not found")}</h1>

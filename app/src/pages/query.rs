@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use proto::api::{ApplicationQuery, ApplicationView};
+use proto::api::{ApplicationQuery, ApplicationView, Page};
 use proto::{Action, ApplicationType, Status};
 
 use crate::api::{self, ApiError};
@@ -14,7 +14,10 @@ use crate::i18n::{lang, pick, tr};
 use crate::keygen::{Vault, vault_owner};
 use crate::route::Route;
 use crate::session::use_session;
-use crate::widgets::{ErrorBox, StatusBadge, local_date};
+use crate::widgets::{
+    CertBadge, Confirm, ErrorBox, ExpiryMark, PageInfo, Pager, StatusBadge, local_date,
+    local_date_time,
+};
 
 pub fn type_options() -> Vec<(&'static str, &'static str, &'static str)> {
     ApplicationType::ALL
@@ -61,7 +64,9 @@ pub fn Query() -> impl IntoView {
     let to = RwSignal::new(String::new());
     let app_type = RwSignal::new(String::new());
     let status = RwSignal::new(String::new());
-    let rows = RwSignal::new(None::<Vec<ApplicationView>>);
+    let page_no = RwSignal::new(1u32);
+    let page_size = RwSignal::new(proto::api::DEFAULT_PAGE_SIZE);
+    let rows = RwSignal::new(None::<Page<ApplicationView>>);
     let pending = RwSignal::new(HashSet::<String>::new());
     let error = RwSignal::new(None::<ApiError>);
     let ctl = FormCtl::new(move || {
@@ -79,27 +84,38 @@ pub fn Query() -> impl IntoView {
             to: Some(to.get_untracked()).filter(|s| !s.is_empty()),
             app_type: ApplicationType::from_code(&app_type.get_untracked()),
             status: Status::from_code(&status.get_untracked()),
-            tax_id: None,
-            q: None,
+            page: Some(page_no.get_untracked()),
+            page_size: Some(page_size.get_untracked()),
+            ..ApplicationQuery::default()
         };
         error.set(None);
         let owner = vault_owner(&session);
         spawn_local(async move {
             match api::applications(&q).await {
-                Ok(list) => rows.set(Some(list)),
+                Ok(p) => rows.set(Some(p)),
                 Err(e) => error.set(Some(e)),
             }
             pending.set(pending_keys(owner).await);
         });
     };
     search();
+    let on_page = Callback::new(move |p: u32| {
+        page_no.set(p);
+        search();
+    });
+    let on_size = Callback::new(move |n: u32| {
+        page_size.set(n);
+        page_no.set(1);
+        search();
+    });
 
     let resumable = move || {
         let p = pending.get();
         rows.with(|r| {
             r.as_ref()
                 .map(|r| {
-                    r.iter()
+                    r.items
+                        .iter()
                         .filter(|a| {
                             p.contains(&a.serial)
                                 && matches!(a.status, Status::Paid | Status::Completed)
@@ -114,7 +130,7 @@ pub fn Query() -> impl IntoView {
     view! {
         <div class="page-head">
             <h1>{tr("通關專屬憑證申請查詢", "Certificate applications")}</h1>
-            <a class="button primary" href=Route::Apply { app_type: ApplicationType::New, target: None }.href()>
+            <a class="button primary" id="new-application" href=Route::Apply { app_type: ApplicationType::New, target: None }.href()>
                 {tr("新申請", "New application")}
             </a>
         </div>
@@ -136,6 +152,7 @@ pub fn Query() -> impl IntoView {
         <form class="card" on:submit=move |ev| {
             ev.prevent_default();
             if ctl.submit() {
+                page_no.set(1);
                 search();
             }
         }>
@@ -155,21 +172,34 @@ pub fn Query() -> impl IntoView {
         {move || error.get().map(|e| view! { <ErrorBox error=e /> })}
         {move || match rows.get() {
             None => view! { <p class="loading" role="status">{tr("查詢中…", "Searching…")}</p> }.into_any(),
-            Some(list) if list.is_empty() => view! {
+            Some(p) if p.items.is_empty() => view! {
                 <p id="no-results">{tr("查無申請資料。", "No applications found.")}</p>
             }.into_any(),
-            Some(list) => view! { <Results list=list pending=pending /> }.into_any(),
+            Some(p) => {
+                let info = PageInfo::of(&p);
+                view! {
+                    <Results list=p.items pending=pending on_withdrawn=Callback::new(move |()| search()) />
+                    <Pager id="applications-pager" info=info on_page=on_page on_size=on_size />
+                }.into_any()
+            }
         }}
     }
 }
 
+/// The manual's result grid: 公司名稱, 申請日期, 申請類別, 狀態, 憑證類型, 專責人員代碼,
+/// 金鑰 [產製], 憑證下載 [下載], 憑證異動 [檢視]/[異動], 規費單號, 繳納證號 [列印]; plus the
+/// certificate's status and the other actions the server allows.
 #[component]
-fn Results(list: Vec<ApplicationView>, pending: RwSignal<HashSet<String>>) -> impl IntoView {
+fn Results(
+    list: Vec<ApplicationView>,
+    pending: RwSignal<HashSet<String>>,
+    on_withdrawn: Callback<()>,
+) -> impl IntoView {
     let lang = lang();
     let th = move |zh: &'static str, en: &'static str| view! { <th scope="col">{tr(zh, en)}</th> };
     view! {
         <div class="table-wrap">
-            <table class="data" id="applications">
+            <table class="data grid-dc02" id="applications">
                 <caption>{tr("查詢結果", "Results")}</caption>
                 <thead>
                     <tr>
@@ -177,10 +207,16 @@ fn Results(list: Vec<ApplicationView>, pending: RwSignal<HashSet<String>>) -> im
                         {th("公司名稱", "Company")}
                         {th("申請日期", "Date")}
                         {th("申請類別", "Type")}
-                        {th("申請狀態", "Status")}
-                        {th("憑證種類", "Certificate kind")}
+                        {th("狀態", "Status")}
+                        {th("憑證類型", "Certificate kind")}
                         {th("專責人員代碼", "Staff code")}
-                        {th("功能", "Actions")}
+                        {th("金鑰", "Key")}
+                        {th("憑證下載", "Download")}
+                        {th("憑證狀態", "Certificate")}
+                        {th("憑證異動", "Change")}
+                        {th("規費單號", "Bill number")}
+                        {th("繳納證號", "Receipt number")}
+                        {th("其他功能", "More")}
                     </tr>
                 </thead>
                 <tbody>
@@ -189,17 +225,46 @@ fn Results(list: Vec<ApplicationView>, pending: RwSignal<HashSet<String>>) -> im
                         let l = move |zh: &'static str, en: &'static str| move || pick(lang.get(), zh, en);
                         let app_type = a.app_type;
                         let kind = a.cert_kind;
+                        let has = |x: Action| a.actions.contains(&x);
+                        let link = |x: Action, r: Route| has(x).then(|| view! {
+                            <a class="button small" class:primary=x == Action::Generate data-action=x.code() href=r.href()>
+                                {move || x.label(lang.get())}
+                            </a>
+                        });
+                        let bill_no = a.bill.as_ref().map(|b| b.bill_no.clone()).unwrap_or_default();
+                        let receipt = a.bill.as_ref().and_then(|b| b.receipt_no.clone());
                         view! {
                             <tr data-serial=serial.clone()>
                                 <td data-label=l("申請序號", "Serial") class="mono">{serial.clone()}</td>
                                 <td data-label=l("公司名稱", "Company")>{a.company.name.clone()}</td>
-                                <td data-label=l("申請日期", "Date")>{local_date(&a.created_at)}</td>
+                                <td data-label=l("申請日期", "Date") class="nowrap">{local_date_time(&a.created_at)}</td>
                                 <td data-label=l("申請類別", "Type")>{move || app_type.label(lang.get())}</td>
-                                <td data-label=l("申請狀態", "Status")><StatusBadge status=a.status /></td>
-                                <td data-label=l("憑證種類", "Certificate kind")>{move || kind.label(lang.get())}</td>
+                                <td data-label=l("狀態", "Status")><StatusBadge status=a.status />
+                                    <ExpiryMark soon=a.certificate.as_ref().is_some_and(|c| c.expiring_soon) renew=serial.clone() />
+                                </td>
+                                <td data-label=l("憑證類型", "Certificate kind")>{move || kind.label(lang.get())}</td>
                                 <td data-label=l("專責人員代碼", "Staff code")>{a.staff_code.clone()}</td>
-                                <td data-label=l("功能", "Actions") class="actions">
-                                    <div class="action-list"><ActionButtons app=a.clone() pending=pending /></div>
+                                <td data-label=l("金鑰", "Key")>
+                                    <Resume serial=serial.clone() status=a.status pending=pending />
+                                    {link(Action::Generate, Route::Generate(serial.clone()))}
+                                </td>
+                                <td data-label=l("憑證下載", "Download")>{link(Action::Download, Route::Generate(serial.clone()))}</td>
+                                <td data-label=l("憑證狀態", "Certificate")>
+                                    {a.certificate.as_ref().map(|c| view! { <CertBadge status=c.status /> })}
+                                </td>
+                                <td data-label=l("憑證異動", "Change") class="actions">
+                                    <a class="button small" data-action="view" href=Route::Detail(serial.clone()).href()>{tr("檢視", "View")}</a>
+                                    {link(Action::Change, Route::Apply { app_type: ApplicationType::Modify, target: Some(serial.clone()) })}
+                                </td>
+                                <td data-label=l("規費單號", "Bill number") class="mono">{bill_no}</td>
+                                <td data-label=l("繳納證號", "Receipt number") class="actions">
+                                    {receipt.map(|r| view! {
+                                        <span class="mono receipt-no">{r}</span>" "
+                                        <a class="button small" data-action="print_receipt" href=Route::Receipt(serial.clone()).href()>{tr("列印", "Print")}</a>
+                                    })}
+                                </td>
+                                <td data-label=l("其他功能", "More") class="actions">
+                                    <div class="action-list"><MoreActions app=a.clone() on_withdrawn=on_withdrawn /></div>
                                 </td>
                             </tr>
                         }
@@ -210,15 +275,29 @@ fn Results(list: Vec<ApplicationView>, pending: RwSignal<HashSet<String>>) -> im
     }
 }
 
-/// Only the actions the server lists for this application, each a link to its page.
+/// "完成下載" when this browser holds the key of a paid or completed application.
 #[component]
-fn ActionButtons(app: ApplicationView, pending: RwSignal<HashSet<String>>) -> impl IntoView {
+fn Resume(serial: String, status: Status, pending: RwSignal<HashSet<String>>) -> impl IntoView {
+    let href = Route::Generate(serial.clone()).href();
+    move || {
+        (pending.with(|p| p.contains(&serial))
+            && matches!(status, Status::Paid | Status::Completed))
+        .then(|| {
+            view! {
+                <a class="button small primary" data-action="resume" href=href.clone()>
+                    {tr("完成下載", "Finish download")}
+                </a>
+            }
+        })
+    }
+}
+
+/// The actions the server lists beyond the manual's columns, each a link to its page;
+/// 撤回 asks first and then withdraws in place.
+#[component]
+fn MoreActions(app: ApplicationView, on_withdrawn: Callback<()>) -> impl IntoView {
     let lang = lang();
     let serial = app.serial.clone();
-    let has_key = {
-        let serial = serial.clone();
-        move || pending.with(|p| p.contains(&serial))
-    };
     let links: Vec<(Action, Route)> = app
         .actions
         .iter()
@@ -229,13 +308,14 @@ fn ActionButtons(app: ApplicationView, pending: RwSignal<HashSet<String>>) -> im
                 target: Some(s.clone()),
             };
             let r = match a {
-                // An operator's action; never listed for an applicant.
-                Action::RecordPayment => return None,
-                Action::Generate => Route::Generate(s.clone()),
-                Action::Download => Route::Generate(s.clone()),
+                // In their own columns, a button of their own, or an operator's action.
+                Action::Generate
+                | Action::Download
+                | Action::Change
+                | Action::Withdraw
+                | Action::RecordPayment => return None,
                 Action::PrintSlip => Route::Bill(s.clone()),
                 Action::Register => Route::Register(s.clone()),
-                Action::Change => target(ApplicationType::Modify),
                 Action::Renew => target(ApplicationType::Renew),
                 Action::Revoke => target(ApplicationType::Revoke),
                 Action::Suspend => target(ApplicationType::Suspend),
@@ -244,21 +324,44 @@ fn ActionButtons(app: ApplicationView, pending: RwSignal<HashSet<String>>) -> im
             Some((*a, r))
         })
         .collect();
-    let status = app.status;
-    let resume_serial = serial.clone();
+    let can_withdraw = app.actions.contains(&Action::Withdraw);
     view! {
-        {move || (has_key() && matches!(status, Status::Paid | Status::Completed)).then(|| view! {
-            <a class="button small primary" data-action="resume" href=Route::Generate(resume_serial.clone()).href()>
-                {tr("完成下載", "Finish download")}
+        {links.into_iter().map(|(a, r)| view! {
+            <a class="button small" data-action=a.code() href=r.href()>
+                {move || a.label(lang.get())}
             </a>
-        })}
-        {links.into_iter().map(|(a, r)| {
-            let primary = matches!(a, Action::Generate);
-            view! {
-                <a class="button small" class:primary=primary data-action=a.code() href=r.href()>
-                    {move || a.label(lang.get())}
-                </a>
-            }
         }).collect_view()}
+        {can_withdraw.then(|| view! { <Withdraw serial=serial.clone() on_done=on_withdrawn /> })}
+    }
+}
+
+/// 撤回申請: confirm, then withdraw (the bill becomes void, the status A9).
+#[component]
+fn Withdraw(serial: String, on_done: Callback<()>) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let error = RwSignal::new(None::<ApiError>);
+    let go = Callback::new(move |()| {
+        let serial = serial.clone();
+        spawn_local(async move {
+            match api::withdraw(&serial).await {
+                Ok(_) => on_done.run(()),
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    });
+    view! {
+        <button type="button" class="small danger" data-action="withdraw" on:click=move |_| open.set(true)>
+            {tr("撤回申請", "Withdraw")}
+        </button>
+        <Confirm
+            open=open
+            zh="撤回後繳款書作廢，申請取消且無法恢復。確定要撤回嗎？".to_owned()
+            en="The bill becomes void and the application is cancelled for good. Withdraw?".to_owned()
+            confirm_zh="確定撤回"
+            confirm_en="Yes, withdraw"
+            danger=true
+            on_confirm=go
+        />
+        {move || error.get().map(|e| view! { <ErrorBox error=e /> })}
     }
 }

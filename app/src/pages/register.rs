@@ -11,6 +11,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::api::{self, ApiError};
+use crate::cerfile::{self, Refusal};
 use crate::form::{FormCtl, ReadOnly, SelectField, TextField, dom_id};
 use crate::i18n::{lang, tr};
 use crate::route::Route;
@@ -29,6 +30,24 @@ async fn read_file(input_id: &str) -> Option<Vec<u8>> {
     Some(js_sys::Uint8Array::new(&buf).to_vec())
 }
 
+/// What the page says about a refused file (nothing was uploaded).
+fn refusal_text(why: Refusal) -> (&'static str, &'static str) {
+    match why {
+        Refusal::Pkcs12 => (
+            "這是 .pfx 檔（含私密金鑰），絕不可上傳。請選擇下載的憑證檔 (.cer)。",
+            "This is a .pfx file (it holds your private key) and is never uploaded. Choose the downloaded certificate file (.cer).",
+        ),
+        Refusal::Several => (
+            "檔案含有多張憑證，請只選擇本申請的憑證檔 (.cer)。",
+            "The file holds several certificates; choose only this application's certificate file (.cer).",
+        ),
+        Refusal::Empty | Refusal::NotCertificate => (
+            "這不是憑證檔。請選擇下載的單一 X.509 憑證檔 (.cer，DER 或 PEM)。",
+            "This is not a certificate file. Choose the downloaded single X.509 certificate (.cer, DER or PEM).",
+        ),
+    }
+}
+
 #[component]
 pub fn Register(serial: String) -> impl IntoView {
     let lang = lang();
@@ -39,6 +58,8 @@ pub fn Register(serial: String) -> impl IntoView {
     let office = RwSignal::new(String::new());
     let broker = RwSignal::new(String::new());
     let has_file = RwSignal::new(false);
+    // The chosen file is not a single certificate: nothing was sent.
+    let refused = RwSignal::new(None::<Refusal>);
     let busy = RwSignal::new(false);
     {
         let serial = serial.clone();
@@ -73,6 +94,7 @@ pub fn Register(serial: String) -> impl IntoView {
     let file_id = dom_id("cer_file");
     let submit = {
         let file_id = file_id.clone();
+        let serial = serial.clone();
         move |ev: leptos::ev::SubmitEvent| {
             ev.prevent_default();
             if busy.get_untracked() || !ctl.submit() {
@@ -80,14 +102,28 @@ pub fn Register(serial: String) -> impl IntoView {
             }
             busy.set(true);
             error.set(None);
+            refused.set(None);
             let file_id = file_id.clone();
+            let serial = serial.clone();
             spawn_local(async move {
-                match read_file(&file_id).await {
+                // Read and check the file first: anything but one certificate (a .pfx with
+                // the private key above all) never leaves the browser.
+                let checked = read_file(&file_id)
+                    .await
+                    .map(|bytes| cerfile::single_certificate(&bytes));
+                match checked {
                     None => ctl.set_server(vec![proto::validate::FieldError::new(
                         "cer_file",
                         FieldCode::Required,
                     )]),
-                    Some(der) => {
+                    Some(Err(why)) => {
+                        refused.set(Some(why));
+                        ctl.set_server(vec![proto::validate::FieldError::new(
+                            "cer_file",
+                            FieldCode::Format,
+                        )]);
+                    }
+                    Some(Ok(der)) => {
                         // Read after the await: the page may be gone by now.
                         let (Some(name), Some(office), Some(broker)) = (
                             staff_name.try_get_untracked(),
@@ -97,6 +133,7 @@ pub fn Register(serial: String) -> impl IntoView {
                             return;
                         };
                         let req = RegistrationRequest {
+                            application_serial: Some(serial),
                             staff_name: name.trim().to_owned(),
                             customs_office: CustomsOffice::from_code(&office),
                             broker_code: broker.trim().to_owned(),
@@ -164,12 +201,21 @@ pub fn Register(serial: String) -> impl IntoView {
                                 .map(|f| f.length())
                                 .unwrap_or(0);
                             has_file.set(n > 0);
+                            refused.set(None);
                             ctl.changed("cer_file");
                             ctl.touch("cer_file");
                         } />
                     <p class="field-error" id=format!("{file_id}-error")>
                         {move || ctl.error("cer_file").map(|e| e.message(lang.get()))}
                     </p>
+                    {move || refused.get().map(|why| {
+                        let (zh, en) = refusal_text(why);
+                        view! {
+                            <p class="error-box" role="alert" id="cer-file-refused">
+                                {move || crate::i18n::pick(lang.get(), zh, en)}
+                            </p>
+                        }
+                    })}
                 </div>
                 <div class="buttons">
                     <button type="submit" class="primary" id="register-submit" disabled=move || busy.get()>

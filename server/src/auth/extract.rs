@@ -9,6 +9,7 @@ use subtle::ConstantTimeEq as _;
 use super::sessions::{self, Session};
 use crate::config::Config;
 use crate::domain::Actor;
+use crate::domain::transitions::Duty;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -135,9 +136,11 @@ impl FromRequestParts<AppState> for Applicant {
     }
 }
 
+/// An operator with an enabled account; `role` is the account's current one.
 #[derive(Debug, Clone)]
 pub struct Operator {
     pub username: String,
+    pub role: proto::OperatorRole,
     pub session: Session,
 }
 
@@ -145,6 +148,19 @@ impl Operator {
     pub fn actor(&self) -> Actor {
         Actor::Operator {
             username: self.username.clone(),
+            role: self.role,
+        }
+    }
+
+    /// 403 `forbidden` unless the operator's role grants `duty`.
+    pub fn require(&self, duty: Duty) -> Result<(), ApiError> {
+        if self.actor().has_duty(duty) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(format!(
+                "the {} role may not do this",
+                self.role.code()
+            )))
         }
     }
 }
@@ -154,9 +170,10 @@ impl FromRequestParts<AppState> for Operator {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let Authed(session) = Authed::from_request_parts(parts, state).await?;
-        match (&session.role, &session.username) {
-            (proto::Role::Operator, Some(username)) => Ok(Operator {
+        match (&session.role, &session.username, session.operator_role) {
+            (proto::Role::Operator, Some(username), Some(role)) => Ok(Operator {
                 username: username.clone(),
+                role,
                 session,
             }),
             _ => Err(ApiError::Forbidden("for operators only".into())),

@@ -3,8 +3,8 @@
 //! a CSRF token per session, a fresh id on every login.
 
 use base64::Engine as _;
-use proto::Role;
 use proto::api::SessionView;
+use proto::{OperatorRole, Role};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
@@ -27,6 +27,12 @@ pub struct Session {
     pub created_at: i64,
     pub last_seen_at: i64,
     pub expires_at: i64,
+    /// The company name the card certificate proves; `None` without a card.
+    pub company_name: Option<String>,
+    /// Operators: the account's current role.
+    pub operator_role: Option<OperatorRole>,
+    /// Copied from the configuration for the session view (the red banner).
+    pub dev_login: bool,
 }
 
 /// Who a new session is for.
@@ -37,6 +43,10 @@ pub struct NewSession {
     pub username: Option<String>,
     pub operator_id: Option<i64>,
     pub display_name: String,
+    /// Verified by the card certificate (card logins only).
+    pub company_name: Option<String>,
+    /// Operators: the account's role at login.
+    pub operator_role: Option<OperatorRole>,
 }
 
 pub fn random_token() -> Result<String, getrandom::Error> {
@@ -50,8 +60,11 @@ pub fn hash_token(token: &str) -> String {
 }
 
 impl Session {
-    fn from_row(r: SessionRow) -> Session {
+    fn from_row(r: SessionRow, auth: &AuthSettings) -> Session {
         Session {
+            company_name: r.company_name,
+            operator_role: r.operator_role.as_deref().and_then(OperatorRole::from_code),
+            dev_login: auth.dev_login,
             id_hash: r.id_hash,
             role: r.role,
             tax_id: r.tax_id,
@@ -76,6 +89,9 @@ impl Session {
             display_name: self.display_name.clone(),
             csrf_token: self.csrf_token.clone(),
             expires_at: rfc3339(self.effective_expiry(auth)),
+            company_name: self.company_name.clone(),
+            operator_role: self.operator_role,
+            dev_login: self.dev_login,
         }
     }
 }
@@ -108,6 +124,9 @@ pub async fn create(
         created_at: t,
         last_seen_at: t,
         expires_at: t + auth.absolute_timeout_hours * 3600,
+        company_name: who.company_name,
+        operator_role: who.operator_role,
+        dev_login: auth.dev_login,
     };
     let row = SessionRow {
         id_hash: s.id_hash.clone(),
@@ -120,6 +139,8 @@ pub async fn create(
         created_at: s.created_at,
         last_seen_at: s.last_seen_at,
         expires_at: s.expires_at,
+        company_name: s.company_name.clone(),
+        operator_role: None,
     };
     rows::insert(&mut *db.conn().await?, &row).await?;
     Ok((token, s))
@@ -136,12 +157,14 @@ pub async fn lookup(
     let mut conn = db.conn().await?;
     let Some(mut s) = rows::by_hash(&mut conn, &id_hash)
         .await?
-        .map(Session::from_row)
+        .map(|r| Session::from_row(r, auth))
     else {
         return Ok(None);
     };
     let t = now.unix_timestamp();
-    if t >= s.effective_expiry(auth) {
+    // An operator session lives only as long as an enabled account with a role backs it.
+    let orphan = s.role == Role::Operator && s.operator_role.is_none();
+    if orphan || t >= s.effective_expiry(auth) {
         rows::delete(&mut conn, &id_hash).await?;
         return Ok(None);
     }
@@ -206,6 +229,9 @@ mod tests {
             created_at: 0,
             last_seen_at: 0,
             expires_at: 8 * 3600,
+            company_name: None,
+            operator_role: None,
+            dev_login: false,
         };
         assert_eq!(s.effective_expiry(&auth), 30 * 60);
         s.last_seen_at = 8 * 3600 - 60;

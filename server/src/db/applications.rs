@@ -31,14 +31,14 @@ pub struct AppRow {
     pub updated_at: i64,
 }
 
-const COLUMNS: &str = "a.id, a.serial, a.tax_id, a.app_type, a.status, a.target_id, \
+pub(super) const COLUMNS: &str = "a.id, a.serial, a.tax_id, a.app_type, a.status, a.target_id, \
     a.company_name, a.company_phone, a.company_fax, a.responsible_person, a.responsible_phone, \
     a.contact_name, a.contact_phone, a.contact_mobile, a.contact_email, a.customs_office, \
     a.business_type, a.box_number, a.cert_kind, a.staff_code, a.staff_national_id, a.cert_name, \
     a.reason, a.created_at, a.updated_at";
 
 impl AppRow {
-    fn from_row(r: &AnyRow) -> Result<AppRow, sqlx::Error> {
+    pub(super) fn from_row(r: &AnyRow) -> Result<AppRow, sqlx::Error> {
         Ok(AppRow {
             id: r.try_get("id")?,
             serial: r.try_get("serial")?,
@@ -275,16 +275,19 @@ pub struct Search {
     pub app_type: Option<ApplicationType>,
     pub status: Option<Status>,
     pub limit: i64,
+    /// Rows to skip (offset paging: the page number times the page size).
+    pub offset: i64,
 }
 
-/// Newest first.
-pub async fn search(conn: &mut AnyConnection, s: &Search) -> Result<Vec<AppRow>, sqlx::Error> {
-    let mut filter = Filter::default();
+/// The WHERE clause of a search; the status only when `with_status` (the operator grid's
+/// counts per status leave it out).
+pub(super) fn filter(s: &Search, with_status: bool) -> Filter {
+    let mut f = Filter::default();
     if let Some(t) = &s.tax_id {
-        filter.push("a.tax_id = ?", [Value::Text(t.clone())]);
+        f.push("a.tax_id = ?", [Value::Text(t.clone())]);
     }
     if let Some(n) = &s.number {
-        filter.push(
+        f.push(
             "(a.serial = ? OR a.id IN (SELECT application_id FROM bills WHERE bill_no = ?) \
              OR a.id IN (SELECT application_id FROM certificates WHERE serial_hex = ?))",
             [
@@ -295,22 +298,51 @@ pub async fn search(conn: &mut AnyConnection, s: &Search) -> Result<Vec<AppRow>,
         );
     }
     if let Some(t) = s.created_from {
-        filter.push("a.created_at >= ?", [Value::Int(t)]);
+        f.push("a.created_at >= ?", [Value::Int(t)]);
     }
     if let Some(t) = s.created_before {
-        filter.push("a.created_at < ?", [Value::Int(t)]);
+        f.push("a.created_at < ?", [Value::Int(t)]);
     }
     if let Some(t) = s.app_type {
-        filter.push("a.app_type = ?", [Value::Text(t.code().to_owned())]);
+        f.push("a.app_type = ?", [Value::Text(t.code().to_owned())]);
     }
-    if let Some(st) = s.status {
-        filter.push("a.status = ?", [Value::Text(st.code().to_owned())]);
+    if with_status && let Some(st) = s.status {
+        f.push("a.status = ?", [Value::Text(st.code().to_owned())]);
     }
+    f
+}
+
+impl Search {
+    fn filter(&self) -> Filter {
+        filter(self, true)
+    }
+}
+
+/// Newest first: `limit` rows after skipping `offset`. The order (created_at, id) is the
+/// company index's order, so a page reads only its own rows plus the skipped ones.
+pub async fn search(conn: &mut AnyConnection, s: &Search) -> Result<Vec<AppRow>, sqlx::Error> {
+    let mut filter = s.filter();
     let limit = filter.bind_next(Value::Int(s.limit));
+    let offset = filter.bind_next(Value::Int(s.offset));
     let sql = format!(
-        "SELECT {COLUMNS} FROM applications a{} ORDER BY a.created_at DESC, a.id DESC LIMIT {limit}",
+        "SELECT {COLUMNS} FROM applications a{} ORDER BY a.created_at DESC, a.id DESC \
+         LIMIT {limit} OFFSET {offset}",
         filter.where_clause()
     );
     let rows = filter.bind(sqlx::query(&sql)).fetch_all(&mut *conn).await?;
     rows.iter().map(AppRow::from_row).collect()
+}
+
+/// How many rows the search matches on all pages (`limit` and `offset` ignored).
+pub async fn count(conn: &mut AnyConnection, s: &Search) -> Result<i64, sqlx::Error> {
+    let filter = s.filter();
+    let sql = format!(
+        "SELECT COUNT(*) FROM applications a{}",
+        filter.where_clause()
+    );
+    filter
+        .bind(sqlx::query(&sql))
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get(0)
 }

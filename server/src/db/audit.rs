@@ -88,3 +88,25 @@ fn entry(r: &AnyRow, at_text: fn(i64) -> String) -> Result<AuditEntry, sqlx::Err
         detail: r.try_get("detail")?,
     })
 }
+
+/// `(at, actor, action)` of the rows filed under application `serial` or naming
+/// certificate `cert_serial`, oldest first (an application has a handful).
+pub async fn history(
+    conn: &mut AnyConnection,
+    serial: &str,
+    cert_serial: Option<&str>,
+) -> Result<Vec<(i64, String, String)>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT at, actor, action FROM audit_log WHERE application_serial = $1 \
+         OR certificate_serial = $2 ORDER BY id LIMIT 500",
+    )
+    .bind(serial.to_owned())
+    .bind(cert_serial.map(str::to_owned))
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        out.push((r.try_get("at")?, r.try_get("actor")?, r.try_get("action")?));
+    }
+    Ok(out)
+}

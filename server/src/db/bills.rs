@@ -19,10 +19,12 @@ pub struct BillRow {
     pub paid_at: Option<i64>,
     pub paid_on: Option<String>,
     pub paid_amount: Option<i64>,
+    /// 繳納證號.
+    pub receipt_no: Option<String>,
 }
 
 const COLUMNS: &str = "b.id, b.bill_no, b.application_id, b.amount, b.issued_at, \
-    b.due_at, b.status, b.paid_at, b.paid_on, b.paid_amount";
+    b.due_at, b.status, b.paid_at, b.paid_on, b.paid_amount, b.receipt_no";
 
 impl BillRow {
     fn from_row(r: &AnyRow) -> Result<BillRow, sqlx::Error> {
@@ -37,6 +39,7 @@ impl BillRow {
             paid_at: r.try_get("paid_at")?,
             paid_on: r.try_get("paid_on")?,
             paid_amount: r.try_get("paid_amount")?,
+            receipt_no: r.try_get("receipt_no")?,
         })
     }
 }
@@ -104,6 +107,8 @@ pub struct Payment<'a> {
     pub amount: i64,
     /// `operator` or `reconciliation`.
     pub via: &'a str,
+    /// 繳納證號 given to this payment.
+    pub receipt_no: &'a str,
 }
 
 /// Unpaid → paid; false when the bill was not unpaid any more.
@@ -114,13 +119,14 @@ pub async fn mark_paid(
 ) -> Result<bool, sqlx::Error> {
     let n = sqlx::query(
         "UPDATE bills SET status = $1, paid_at = $2, paid_on = $3, paid_amount = $4, \
-         paid_via = $5 WHERE id = $6 AND status = $7",
+         paid_via = $5, receipt_no = $6 WHERE id = $7 AND status = $8",
     )
     .bind(BillStatus::Paid.code())
     .bind(p.at)
     .bind(p.paid_on.to_owned())
     .bind(p.amount)
     .bind(p.via.to_owned())
+    .bind(p.receipt_no.to_owned())
     .bind(id)
     .bind(BillStatus::Unpaid.code())
     .execute(&mut *conn)

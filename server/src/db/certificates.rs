@@ -26,11 +26,15 @@ pub struct CertRow {
     /// Stored status: `Valid`, `Suspended` or `Revoked`.
     pub status: CertStatus,
     pub status_changed_at: Option<i64>,
+    /// RFC 5280 reason code (`keyCompromise`, ...) of the current revocation or hold.
+    pub status_reason: Option<String>,
+    /// Who placed the current hold: `company:<tax id>` or `operator:<username>`.
+    pub hold_placed_by: Option<String>,
 }
 
 const COLUMNS: &str = "c.id, c.application_id, c.serial_hex, c.tax_id, c.cert_name, \
     c.organization, c.organizational_unit, c.spki_der, c.csr_sha256, c.not_before, c.not_after, \
-    c.cert_der, c.status, c.status_changed_at";
+    c.cert_der, c.status, c.status_changed_at, c.status_reason, c.hold_placed_by";
 
 impl CertRow {
     fn from_row(r: &AnyRow) -> Result<CertRow, sqlx::Error> {
@@ -53,6 +57,8 @@ impl CertRow {
                 CertStatus::from_code,
             )?,
             status_changed_at: r.try_get("status_changed_at")?,
+            status_reason: r.try_get("status_reason")?,
+            hold_placed_by: r.try_get("hold_placed_by")?,
         })
     }
 }
@@ -63,6 +69,18 @@ pub async fn of_application(
 ) -> Result<Option<CertRow>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM certificates c WHERE c.application_id = $1");
     optional(conn, &sql, Value::Int(application_id), CertRow::from_row).await
+}
+
+pub async fn by_id(
+    conn: &mut AnyConnection,
+    id: i64,
+    lock: Lock,
+) -> Result<Option<CertRow>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM certificates c WHERE c.id = $1{}",
+        lock.sql()
+    );
+    optional(conn, &sql, Value::Int(id), CertRow::from_row).await
 }
 
 pub async fn by_serial(
@@ -149,20 +167,30 @@ pub async fn store_der(
     Ok(n == 1)
 }
 
+/// What a status change records besides the status (both cleared when absent).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StatusMark<'a> {
+    pub reason: Option<&'a str>,
+    pub hold_placed_by: Option<&'a str>,
+}
+
 /// `from` → `to` if the row is still in `from`; false when another transaction moved it.
 pub async fn move_status(
     conn: &mut AnyConnection,
     id: i64,
     from: CertStatus,
     to: CertStatus,
+    mark: StatusMark<'_>,
     at: i64,
 ) -> Result<bool, sqlx::Error> {
     let n = sqlx::query(
-        "UPDATE certificates SET status = $1, status_changed_at = $2 \
-         WHERE id = $3 AND status = $4",
+        "UPDATE certificates SET status = $1, status_changed_at = $2, status_reason = $3, \
+         hold_placed_by = $4 WHERE id = $5 AND status = $6",
     )
     .bind(to.code())
     .bind(at)
+    .bind(mark.reason.map(str::to_owned))
+    .bind(mark.hold_placed_by.map(str::to_owned))
     .bind(id)
     .bind(from.code())
     .execute(&mut *conn)
@@ -178,6 +206,8 @@ pub struct Listed {
     pub status: CertStatus,
     /// When it entered the status (its `not_before` if that was never recorded).
     pub since: i64,
+    /// The recorded RFC 5280 reason code, if any.
+    pub reason: Option<String>,
 }
 
 /// Every issued certificate whose stored status is one of `statuses`.
@@ -189,7 +219,7 @@ pub async fn issued_in(
         return Ok(Vec::new());
     }
     let sql = format!(
-        "SELECT serial_hex, status, status_changed_at, not_before FROM certificates \
+        "SELECT serial_hex, status, status_changed_at, status_reason, not_before FROM certificates \
          WHERE status IN ({}) AND cert_der IS NOT NULL",
         placeholders(1, statuses.len())
     );
@@ -213,7 +243,33 @@ pub async fn issued_in(
                     Some(t) => t,
                     None => r.try_get("not_before")?,
                 },
+                reason: r.try_get("status_reason")?,
             })
         })
         .collect()
+}
+
+/// Ids of renew applications whose certificate was issued at or before `issued_before` while
+/// the certificate they renew is still valid or suspended and unexpired at `now`.
+pub async fn renewals_past_grace(
+    conn: &mut AnyConnection,
+    issued_before: i64,
+    now: i64,
+    limit: i64,
+) -> Result<Vec<i64>, sqlx::Error> {
+    let q = sqlx::query(
+        "SELECT r.id FROM applications r \
+         JOIN certificates n ON n.application_id = r.id \
+         JOIN certificates o ON o.application_id = r.target_id \
+         WHERE r.app_type = $1 AND n.cert_der IS NOT NULL AND n.issued_at <= $2 \
+         AND o.cert_der IS NOT NULL AND o.status IN ($3, $4) AND o.not_after > $5 \
+         ORDER BY n.issued_at LIMIT $6",
+    )
+    .bind(proto::ApplicationType::Renew.code())
+    .bind(issued_before)
+    .bind(CertStatus::Valid.code())
+    .bind(CertStatus::Suspended.code())
+    .bind(now)
+    .bind(limit);
+    super::ids(conn, q).await
 }

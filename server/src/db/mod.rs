@@ -10,6 +10,7 @@
 //! written and compared through the vocabulary's `code()` (`Status`, `CertStatus`,
 //! `BillStatus`), never as SQL literals. The mailer crate keeps its own outbox SQL.
 
+pub mod admin_grid;
 pub mod applications;
 pub mod audit;
 pub mod bills;
@@ -17,10 +18,14 @@ pub mod card_challenges;
 pub mod certificates;
 pub mod counters;
 pub mod crls;
+pub mod leases;
 pub mod operators;
 pub mod query;
+pub mod rate_limits;
 pub mod registrations;
+pub mod reminders;
 pub mod requests;
+pub mod retention;
 pub mod sessions;
 
 use std::str::FromStr;
@@ -73,9 +78,54 @@ pub enum DbError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database directory: {0}")]
     Io(#[from] std::io::Error),
+    #[error(
+        "database {url} unreachable: gave up after {attempts} attempts in {secs} s \
+         (server.database_connect_timeout_secs); last error: {last}"
+    )]
+    Unreachable {
+        url: String,
+        attempts: u32,
+        secs: u64,
+        last: String,
+    },
+}
+
+/// A database URL fit for a log line: the password, if any, replaced by `***`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (authority, tail) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or("");
+            let shown = if userinfo.contains(':') {
+                format!("{user}:***")
+            } else {
+                user.to_owned()
+            };
+            format!("{scheme}://{shown}@{host}{tail}")
+        }
+        None => url.to_owned(),
+    }
 }
 
 impl Db {
+    /// [`Db::connect`], retrying an unreachable database until `timeout`: each failed
+    /// attempt is logged with its reason (an operator sees at once what is wrong instead of a
+    /// silent minute), and the end is a clear error rather than a hang.
+    pub async fn connect_with_retry(url: &str, timeout: Duration) -> Result<Db, DbError> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::from_url(url).ok_or(DbError::UnknownBackend)?;
+        if backend == Backend::Postgres {
+            probe(url, timeout).await?;
+        }
+        Db::connect(url).await
+    }
+
     pub async fn connect(url: &str) -> Result<Db, DbError> {
         sqlx::any::install_default_drivers();
         let backend = Backend::from_url(url).ok_or(DbError::UnknownBackend)?;
@@ -107,9 +157,12 @@ impl Db {
                     .await?
             }
             Backend::Postgres => {
+                // A request waits at most this long for a connection, e.g. while PostgreSQL
+                // restarts; the pool replaces broken connections (tested before use).
                 AnyPoolOptions::new()
                     .max_connections(16)
-                    .acquire_timeout(Duration::from_secs(60))
+                    .acquire_timeout(Duration::from_secs(30))
+                    .test_before_acquire(true)
                     .connect_with(options)
                     .await?
             }
@@ -124,6 +177,34 @@ impl Db {
         };
         migrator.run(&self.pool).await?;
         Ok(())
+    }
+
+    /// Versions of this build's migrations that the database has not applied (all of them
+    /// on a new database); for `portal check-config`.
+    pub async fn pending_migrations(&self) -> Result<Vec<i64>, sqlx::Error> {
+        use sqlx::Row as _;
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        let applied: Vec<i64> =
+            match sqlx::query("SELECT version FROM _sqlx_migrations WHERE success")
+                .fetch_all(&self.pool)
+                .await
+            {
+                Ok(rows) => rows
+                    .iter()
+                    .map(|r| r.try_get::<i64, _>(0))
+                    .collect::<Result<_, _>>()?,
+                // No bookkeeping table: nothing applied yet.
+                Err(sqlx::Error::Database(_)) => Vec::new(),
+                Err(e) => return Err(e),
+            };
+        Ok(migrator
+            .iter()
+            .map(|m| m.version)
+            .filter(|v| !applied.contains(v))
+            .collect())
     }
 
     /// A write transaction: `BEGIN IMMEDIATE` on SQLite, a plain `BEGIN` (READ COMMITTED,
@@ -146,6 +227,54 @@ impl Db {
             Backend::Sqlite => Lock::NONE,
             Backend::Postgres => Lock(" FOR UPDATE"),
         }
+    }
+}
+
+/// Single connections to `url` until one succeeds or `timeout` has passed.
+async fn probe(url: &str, timeout: Duration) -> Result<(), DbError> {
+    use sqlx::Connection as _;
+    let options = AnyConnectOptions::from_str(url)?;
+    let start = std::time::Instant::now();
+    let shown = redact_url(url);
+    let mut attempts = 0u32;
+    let mut pause = Duration::from_millis(250);
+    loop {
+        attempts += 1;
+        let left = timeout.saturating_sub(start.elapsed());
+        let per_try = left
+            .min(Duration::from_secs(10))
+            .max(Duration::from_millis(100));
+        let error = match tokio::time::timeout(per_try, sqlx::AnyConnection::connect_with(&options))
+            .await
+        {
+            Ok(Ok(conn)) => {
+                let _ = conn.close().await;
+                if attempts > 1 {
+                    tracing::info!(url = %shown, attempts, "database reachable");
+                }
+                return Ok(());
+            }
+            Ok(Err(e)) => e.to_string(),
+            Err(_) => format!("no answer within {} ms", per_try.as_millis()),
+        };
+        let elapsed = start.elapsed();
+        if elapsed + pause >= timeout {
+            return Err(DbError::Unreachable {
+                url: shown,
+                attempts,
+                secs: timeout.as_secs(),
+                last: error,
+            });
+        }
+        tracing::warn!(
+            url = %shown,
+            attempt = attempts,
+            error = %error,
+            retry_in_ms = pause.as_millis() as u64,
+            "database connection failed; retrying"
+        );
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_secs(5));
     }
 }
 
@@ -186,6 +315,19 @@ async fn optional<T>(
         .transpose()
 }
 
+/// The first column (an id) of every row a query returns.
+async fn ids<'q>(
+    conn: &mut sqlx::AnyConnection,
+    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+) -> Result<Vec<i64>, sqlx::Error> {
+    use sqlx::Row as _;
+    q.fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| r.try_get::<i64, _>(0))
+        .collect()
+}
+
 /// `$first, $first+1, ...` for `n` values bound in a row (an `IN (...)` list).
 fn placeholders(first: usize, n: usize) -> String {
     (first..first + n)
@@ -223,6 +365,22 @@ mod tests {
             Some(Backend::Postgres)
         );
         assert_eq!(Backend::from_url("mysql://x"), None);
+    }
+
+    #[test]
+    fn passwords_are_not_shown() {
+        assert_eq!(
+            redact_url("postgres://portal:s3cret@db.internal:5432/portal?sslmode=require"),
+            "postgres://portal:***@db.internal:5432/portal?sslmode=require"
+        );
+        assert_eq!(
+            redact_url("postgres://nouser@127.0.0.1:1/x"),
+            "postgres://nouser@127.0.0.1:1/x"
+        );
+        assert_eq!(
+            redact_url("sqlite://data/portal.db"),
+            "sqlite://data/portal.db"
+        );
     }
 
     #[test]

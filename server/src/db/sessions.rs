@@ -19,6 +19,11 @@ pub struct SessionRow {
     pub created_at: i64,
     pub last_seen_at: i64,
     pub expires_at: i64,
+    /// The company name the card certificate proves (card logins only).
+    pub company_name: Option<String>,
+    /// Read from the operator's account at every lookup (not stored with the session): its
+    /// current role, `None` when the account is gone or disabled.
+    pub operator_role: Option<String>,
 }
 
 impl SessionRow {
@@ -34,6 +39,8 @@ impl SessionRow {
             created_at: r.try_get("created_at")?,
             last_seen_at: r.try_get("last_seen_at")?,
             expires_at: r.try_get("expires_at")?,
+            company_name: r.try_get("company_name")?,
+            operator_role: r.try_get("operator_role")?,
         })
     }
 }
@@ -41,8 +48,8 @@ impl SessionRow {
 pub async fn insert(conn: &mut AnyConnection, s: &SessionRow) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO sessions (id_hash, role, tax_id, username, operator_id, display_name, \
-         csrf_token, created_at, last_seen_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+         csrf_token, created_at, last_seen_at, expires_at, company_name) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(s.id_hash.clone())
     .bind(s.role.code())
@@ -54,6 +61,7 @@ pub async fn insert(conn: &mut AnyConnection, s: &SessionRow) -> Result<(), sqlx
     .bind(s.created_at)
     .bind(s.last_seen_at)
     .bind(s.expires_at)
+    .bind(s.company_name.clone())
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -63,8 +71,12 @@ pub async fn by_hash(
     conn: &mut AnyConnection,
     id_hash: &str,
 ) -> Result<Option<SessionRow>, sqlx::Error> {
-    let sql = "SELECT id_hash, role, tax_id, username, operator_id, display_name, csrf_token, \
-         created_at, last_seen_at, expires_at FROM sessions WHERE id_hash = $1";
+    // A disabled operator's sessions end at once: the join finds no role for them.
+    let sql = "SELECT s.id_hash, s.role, s.tax_id, s.username, s.operator_id, s.display_name, \
+         s.csrf_token, s.created_at, s.last_seen_at, s.expires_at, s.company_name, \
+         o.role AS operator_role FROM sessions s \
+         LEFT JOIN operators o ON o.id = s.operator_id AND o.disabled = 0 \
+         WHERE s.id_hash = $1";
     optional(
         conn,
         sql,
@@ -89,6 +101,21 @@ pub async fn delete(conn: &mut AnyConnection, id_hash: &str) -> Result<(), sqlx:
         .execute(&mut *conn)
         .await?;
     Ok(())
+}
+
+/// Ends the sessions of an operator account (disabled, or its password changed) but the
+/// one whose id hash is `keep`.
+pub async fn delete_for_operator(
+    conn: &mut AnyConnection,
+    operator_id: i64,
+    keep: Option<&str>,
+) -> Result<u64, sqlx::Error> {
+    let r = sqlx::query("DELETE FROM sessions WHERE operator_id = $1 AND id_hash <> $2")
+        .bind(operator_id)
+        .bind(keep.unwrap_or_default().to_owned())
+        .execute(&mut *conn)
+        .await?;
+    Ok(r.rows_affected())
 }
 
 /// Deletes sessions past their absolute limit (`expires_at <= now`) or idle since

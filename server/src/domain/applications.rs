@@ -4,7 +4,10 @@
 //! modify / revoke / suspend / unsuspend:  create → A0 at once, acting on the target's
 //! certificate. Which of these a caller may do, and when, is in [`transitions`].
 
-use proto::api::{ApplicationForm, ApplicationQuery, ApplicationView, CompanyInput, ContactInput};
+use proto::api::{
+    ApplicationForm, ApplicationQuery, ApplicationView, CompanyInput, ContactInput, HistoryEntry,
+    Page, page_or_last, page_size_or_default,
+};
 use proto::validate::FieldCode;
 use proto::{ApplicationType, BusinessType, CertKind, CustomsOffice, Status};
 use sha2::{Digest as _, Sha256};
@@ -68,7 +71,19 @@ pub async fn by_serial(
     }
 }
 
-/// Create an application for the applicant's company (`tax_id` comes from the session).
+/// The form as it is stored: with a company name the login proved (the IC-card
+/// certificate's), that name replaces whatever the form says, so neither a new application
+/// nor a 修改 can put another company's name into a certificate or the records.
+pub fn with_verified_name(form: &ApplicationForm, verified_name: Option<&str>) -> ApplicationForm {
+    let mut form = form.clone();
+    if let Some(name) = verified_name.map(str::trim).filter(|n| !n.is_empty()) {
+        form.company.name = name.to_owned();
+    }
+    form
+}
+
+/// Create an application for the applicant's company (`tax_id` comes from the session;
+/// `verified_name` is the company name the card certificate proves, if any).
 ///
 /// With an idempotency key, a repeat of the same request (same company, key and form) returns
 /// the application the first one made, whether the first is finished or still running in
@@ -76,10 +91,12 @@ pub async fn by_serial(
 pub async fn create(
     svc: &Services,
     tax_id: &str,
+    verified_name: Option<&str>,
     form: &ApplicationForm,
     idempotency_key: Option<&str>,
     now: OffsetDateTime,
 ) -> DomainResult<Created> {
+    let form = &with_verified_name(form, verified_name);
     proto::validate::application(form).map_err(DomainError::Validation)?;
     if proto::validate::tax_id(tax_id).is_err() {
         return Err(DomainError::Forbidden("the session has no valid tax ID"));
@@ -126,6 +143,7 @@ async fn create_once(
             replayed: true,
         });
     }
+    check_daily_limit(&mut tx, svc.applications_per_day, tax_id, now).await?;
     let app = match form.app_type {
         ApplicationType::New => {
             let attrs = CertAttrs::of_form(form)?;
@@ -142,6 +160,26 @@ async fn create_once(
         view,
         replayed: false,
     })
+}
+
+/// Each application a company files today counts on a per-company, per-day counter; past
+/// the limit the transaction (and with it the count) is rolled back. The counter row's lock
+/// makes concurrent requests of one company queue, so instances cannot overshoot together.
+async fn check_daily_limit(
+    conn: &mut AnyConnection,
+    limit: u32,
+    tax_id: &str,
+    now: OffsetDateTime,
+) -> DomainResult<()> {
+    if limit == 0 {
+        return Ok(());
+    }
+    let day = taipei_date(now);
+    let n = counters::next(conn, &format!("applications_on:{day}:{tax_id}")).await?;
+    if n > i64::from(limit) {
+        return Err(DomainError::ApplicationLimit(limit));
+    }
+    Ok(())
 }
 
 /// The application an earlier request with this key made, or `None` for a new key.
@@ -448,6 +486,7 @@ async fn create_targeted(
             };
             // Refuse before creating anything, so a refused request leaves no application.
             transitions::check(conn, actor, on_target(event), now).await?;
+            certificates::revocation_reason(event, form.reason_code)?;
             let draft = Draft {
                 form,
                 event: AppEvent::Request,
@@ -484,6 +523,7 @@ async fn create_targeted(
                 &cert,
                 &target,
                 &form.reason,
+                form.reason_code,
                 &app,
                 now,
             )
@@ -505,14 +545,9 @@ pub async fn get(
     views::application_view(&mut conn, &app, actor, now.unix_timestamp()).await
 }
 
-/// Search, newest first. Applicants see only their company; `tax_id` and `q` are for
+/// The search `q` asks for: applicants see only their company; `tax_id` and `q` are for
 /// operators (ignored for applicants).
-pub async fn list(
-    svc: &Services,
-    actor: &Actor,
-    q: &ApplicationQuery,
-    now: OffsetDateTime,
-) -> DomainResult<Vec<ApplicationView>> {
+fn search_of(actor: &Actor, q: &ApplicationQuery) -> DomainResult<Search> {
     let mut search = Search {
         limit: LIST_LIMIT,
         app_type: q.app_type,
@@ -541,12 +576,129 @@ pub async fn list(
             .ok_or_else(|| DomainError::field("to", FieldCode::Format))?;
         search.created_before = Some(taipei_midnight(next));
     }
-    let mut conn = svc.db.conn().await?;
-    let rows = db::applications::search(&mut conn, &search).await?;
+    Ok(search)
+}
+
+async fn views_of(
+    conn: &mut AnyConnection,
+    rows: &[AppRow],
+    actor: &Actor,
+    now: OffsetDateTime,
+) -> DomainResult<Vec<ApplicationView>> {
     let t = now.unix_timestamp();
     let mut out = Vec::with_capacity(rows.len());
-    for app in &rows {
-        out.push(views::application_view(&mut conn, app, actor, t).await?);
+    for app in rows {
+        out.push(views::application_view(conn, app, actor, t).await?);
     }
     Ok(out)
+}
+
+/// Search, newest first, at most [`LIST_LIMIT`] rows (the operator's grid until it pages).
+pub async fn list(
+    svc: &Services,
+    actor: &Actor,
+    q: &ApplicationQuery,
+    now: OffsetDateTime,
+) -> DomainResult<Vec<ApplicationView>> {
+    let search = search_of(actor, q)?;
+    let mut conn = svc.db.conn().await?;
+    let rows = db::applications::search(&mut conn, &search).await?;
+    views_of(&mut conn, &rows, actor, now).await
+}
+
+/// One page of the search, newest first, with the total on every page. A page past the
+/// end answers the last page, so a grid whose rows went away still shows something.
+pub async fn page(
+    svc: &Services,
+    actor: &Actor,
+    q: &ApplicationQuery,
+    now: OffsetDateTime,
+) -> DomainResult<Page<ApplicationView>> {
+    let mut search = search_of(actor, q)?;
+    let page_size = page_size_or_default(q.page_size);
+    let mut conn = svc.db.conn().await?;
+    let total = u64::try_from(db::applications::count(&mut conn, &search).await?).unwrap_or(0);
+    let page = page_or_last(q.page, total, page_size);
+    search.limit = i64::from(page_size);
+    search.offset = i64::from(page - 1) * i64::from(page_size);
+    let rows = db::applications::search(&mut conn, &search).await?;
+    Ok(Page {
+        items: views_of(&mut conn, &rows, actor, now).await?,
+        page,
+        page_size,
+        total,
+    })
+}
+
+/// 撤回: the applicant withdraws an unpaid application. The `Withdraw` row decides who and
+/// when (the owner, in status 10); the application becomes A9, the bill void, and the
+/// contact gets the withdrawal mail, in one transaction.
+pub async fn withdraw(
+    svc: &Services,
+    actor: &Actor,
+    serial: &str,
+    now: OffsetDateTime,
+) -> DomainResult<ApplicationView> {
+    let mut tx = svc.db.write().await?;
+    // Another company's serial is `not_found`, as for reads.
+    let found = by_serial(&mut tx, serial, actor.company(), Lock::NONE).await?;
+    // The bill first, then the application: the order payments and the expiry job take
+    // them in, so a payment racing the withdrawal waits instead of deadlocking.
+    let bill = db::bills::of_application(&mut tx, found.id, svc.db.for_update()).await?;
+    let app = by_serial(&mut tx, serial, actor.company(), Lock::NONE).await?;
+    let bill_no = bill.as_ref().map(|b| b.bill_no.clone());
+    transitions::apply(
+        &mut tx,
+        svc,
+        actor,
+        Step::App {
+            event: AppEvent::Withdraw,
+            app: &app,
+        },
+        Note {
+            detail: serde_json::json!({
+                "bill_no": bill_no,
+                "bill": proto::BillStatus::Void.code(),
+            }),
+            mail: Extra {
+                bill_no,
+                ..Extra::default()
+            },
+            ..Note::default()
+        },
+        now,
+    )
+    .await?;
+    db::bills::void_unpaid(&mut tx, app.id, now.unix_timestamp()).await?;
+    let moved = by_serial(&mut tx, serial, actor.company(), Lock::NONE).await?;
+    let view = views::application_view(&mut tx, &moved, actor, now.unix_timestamp()).await?;
+    tx.commit().await?;
+    Ok(view)
+}
+
+/// An application's history from the audit log, oldest first, in the caller's company
+/// only: its own rows and those of its certificate (revoke, suspend, register, ...), with
+/// who acted as a role.
+pub async fn history(
+    svc: &Services,
+    actor: &Actor,
+    serial: &str,
+) -> DomainResult<Vec<HistoryEntry>> {
+    let mut conn = svc.db.conn().await?;
+    let app = by_serial(&mut conn, serial, actor.company(), Lock::NONE).await?;
+    let cert = views::certificate_for(&mut conn, &app).await?;
+    // A request (revoke, modify, ...) shows its own rows only; the issuing application
+    // also shows what later happened to its certificate.
+    let cert_serial = cert
+        .filter(|_| app.app_type.issues_certificate())
+        .map(|c| c.serial_hex);
+    let rows = db::audit::history(&mut conn, &app.serial, cert_serial.as_deref()).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(at, actor, action)| HistoryEntry {
+            at: super::rfc3339(at),
+            action,
+            by: super::audit::actor_kind(&actor),
+        })
+        .collect())
 }

@@ -56,3 +56,38 @@ pub async fn list(svc: &Services, f: &AuditFilter) -> DomainResult<Vec<AuditEntr
     let mut conn = svc.db.conn().await?;
     Ok(db::audit::list(&mut conn, &f, rfc3339).await?)
 }
+
+/// The kind of caller an audit `actor` names (`applicant:…`, `operator:…`, `system:…`),
+/// for pages that must not show an operator's username to applicants.
+pub fn actor_kind(audit_name: &str) -> proto::api::HistoryActor {
+    use proto::api::HistoryActor;
+    match audit_name.split_once(':').map(|(k, _)| k) {
+        Some("applicant") => HistoryActor::Applicant,
+        Some("operator") => HistoryActor::Operator,
+        _ => HistoryActor::System,
+    }
+}
+
+#[cfg(test)]
+mod history_tests {
+    use super::*;
+    use proto::api::HistoryActor;
+
+    #[test]
+    fn actor_kinds_come_from_the_audit_name() {
+        let name = |a: Actor| actor_kind(&a.audit_name());
+        assert_eq!(
+            name(Actor::Applicant {
+                tax_id: "12345675".into()
+            }),
+            HistoryActor::Applicant
+        );
+        assert_eq!(
+            name(Actor::Operator {
+                username: "ops".into()
+            }),
+            HistoryActor::Operator
+        );
+        assert_eq!(name(Actor::System("expiry")), HistoryActor::System);
+    }
+}

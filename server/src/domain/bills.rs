@@ -15,6 +15,17 @@ pub fn bill_number(day: Date, seq: i64) -> String {
     format!("AAF{roc_year:03}{:02}{seq:06}", u8::from(day.month()))
 }
 
+/// The next 繳納證號 (monthly sequence, Taipei month of the recording), e.g. PAY11512000001.
+pub async fn next_receipt_number(
+    conn: &mut AnyConnection,
+    now: OffsetDateTime,
+) -> DomainResult<String> {
+    let day = taipei_date(now);
+    let month = u8::from(day.month());
+    let seq = counters::next(conn, &format!("receipt:{:04}{month:02}", day.year())).await?;
+    Ok(proto::payment::receipt_number(day.year(), month, seq))
+}
+
 /// `SW` + Taipei date + 6-digit daily sequence: `SW20261124000001`.
 pub fn application_serial(day: Date, seq: i64) -> String {
     format!(
@@ -67,6 +78,7 @@ pub async fn create(
         paid_at: None,
         paid_on: None,
         paid_amount: None,
+        receipt_no: None,
     })
 }
 

@@ -27,6 +27,21 @@ impl CertRow {
     }
 }
 
+/// The RFC 5280 reason a revoke gives: one of [`proto::RevocationReason::REVOCATION`] or
+/// none (unspecified). Suspensions are always certificateHold and ignore it.
+pub fn revocation_reason(
+    event: CertEvent,
+    code: Option<proto::RevocationReason>,
+) -> DomainResult<Option<proto::RevocationReason>> {
+    match (event, code) {
+        (CertEvent::Revoke, Some(c)) if !proto::RevocationReason::REVOCATION.contains(&c) => Err(
+            DomainError::field("reason_code", proto::validate::FieldCode::NotAllowed),
+        ),
+        (CertEvent::Revoke, c) => Ok(c),
+        _ => Ok(None),
+    }
+}
+
 /// Applies a revoke, suspend or unsuspend to `cert` (issued for `issuing`) inside the caller's
 /// transaction. The audit row is filed under the issuing application; `request` is the
 /// application whose contact is told (the applicant's request, or the issuing one when an
@@ -40,9 +55,11 @@ pub async fn act(
     cert: &CertRow,
     issuing: &AppRow,
     reason: &str,
+    reason_code: Option<proto::RevocationReason>,
     request: &AppRow,
     now: OffsetDateTime,
 ) -> DomainResult<()> {
+    let reason_code = revocation_reason(event, reason_code)?;
     transitions::apply(
         conn,
         svc,
@@ -57,6 +74,7 @@ pub async fn act(
                 "reason": reason,
                 "request": request.serial,
             }),
+            reason_code,
             certificate_serial: Some(&cert.serial_hex),
             mail_to: Some(request),
             mail: Extra {
@@ -79,6 +97,7 @@ pub async fn act_by_serial(
     serial_hex: &str,
     event: CertEvent,
     reason: &str,
+    reason_code: Option<proto::RevocationReason>,
     now: OffsetDateTime,
 ) -> DomainResult<CertificateView> {
     let serial = serial_hex.trim().to_ascii_lowercase();
@@ -96,7 +115,16 @@ pub async fn act_by_serial(
         .ok_or_else(not_found)?;
     let issuing = applications::by_id(&mut tx, cert.application_id).await?;
     act(
-        &mut tx, svc, actor, event, &cert, &issuing, reason, &issuing, now,
+        &mut tx,
+        svc,
+        actor,
+        event,
+        &cert,
+        &issuing,
+        reason,
+        reason_code,
+        &issuing,
+        now,
     )
     .await?;
     let updated = db::certificates::by_serial(&mut tx, &serial, svc.db.for_update())

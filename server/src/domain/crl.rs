@@ -11,11 +11,19 @@ use super::{DomainError, DomainResult, Services, from_unix};
 use crate::db::crls::StoredCrl;
 use crate::db::{self, counters};
 
-/// How a stored certificate status appears on the CRL; `None`: not listed. Revocations
-/// carry no reason yet (written without a reasonCode).
-fn listed_as(status: CertStatus) -> Option<ca::RevocationReason> {
+/// How a stored certificate status appears on the CRL; `None`: not listed. A revocation
+/// carries the reason recorded with it (none recorded: written without a reasonCode).
+fn listed_as(status: CertStatus, recorded: Option<&str>) -> Option<ca::RevocationReason> {
+    use proto::RevocationReason as R;
     match status {
-        CertStatus::Revoked => Some(ca::RevocationReason::Unspecified),
+        CertStatus::Revoked => Some(match recorded.and_then(R::from_code) {
+            Some(R::KeyCompromise) => ca::RevocationReason::KeyCompromise,
+            Some(R::AffiliationChanged) => ca::RevocationReason::AffiliationChanged,
+            Some(R::Superseded) => ca::RevocationReason::Superseded,
+            Some(R::CessationOfOperation) => ca::RevocationReason::CessationOfOperation,
+            // certificateHold is never a revocation's reason (refused when chosen).
+            Some(R::CertificateHold) | None => ca::RevocationReason::Unspecified,
+        }),
         CertStatus::Suspended => Some(ca::RevocationReason::CertificateHold),
         CertStatus::Valid | CertStatus::Expired => None,
     }
@@ -33,7 +41,7 @@ pub async fn regenerate(
     let on_crl: Vec<CertStatus> = CertStatus::ALL
         .iter()
         .copied()
-        .filter(|s| listed_as(*s).is_some())
+        .filter(|s| listed_as(*s, None).is_some())
         .collect();
     let listed = db::certificates::issued_in(conn, &on_crl).await?;
     let mut entries = Vec::with_capacity(listed.len());
@@ -41,7 +49,7 @@ pub async fn regenerate(
         let serial = ca::Serial::from_hex(&c.serial_hex).ok_or_else(|| {
             DomainError::Internal(format!("bad serial {} in the database", c.serial_hex))
         })?;
-        let reason = listed_as(c.status).ok_or_else(|| {
+        let reason = listed_as(c.status, c.reason.as_deref()).ok_or_else(|| {
             DomainError::Internal(format!("{} is not a CRL status", c.status.code()))
         })?;
         entries.push(ca::RevokedEntry {

@@ -228,6 +228,7 @@ pub async fn submit_csr(
     };
     let view = issued_view(svc, &app, &cert)?;
     tx.commit().await?;
+    svc.metrics.certificates_issued.inc();
     tracing::info!(application = %app.serial, serial = %cert.serial_hex, "certificate issued");
     Ok(view)
 }

@@ -5,6 +5,7 @@
 //! needs besides (bills, the CA, registrations) and read through `crate::db`, where all the
 //! SQL is. Every function takes `now`, so tests move time instead of waiting.
 
+pub mod admin_grid;
 pub mod applications;
 pub mod audit;
 pub mod bills;
@@ -16,6 +17,9 @@ pub mod notify;
 pub mod payments;
 pub mod reconciliation;
 pub mod registrations;
+pub mod reminders;
+pub mod renewal;
+pub mod retention;
 pub mod transitions;
 pub mod views;
 
@@ -39,6 +43,9 @@ pub struct Services {
     pub mail_domain: String,
     /// SHA-256 (hex) of the CA certificate; CRLs signed by another CA are regenerated.
     pub ca_fingerprint: String,
+    /// New applications one company may file per day (Taiwan time); 0 is no limit.
+    pub applications_per_day: u32,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +61,9 @@ pub enum DomainError {
     /// The request repeats an idempotency key that already made something else.
     #[error("this Idempotency-Key was already used for a different request")]
     IdempotencyKeyReused,
+    /// The company's new applications today reached `server.applications_per_company_per_day`.
+    #[error("your company already filed {0} applications today; apply again tomorrow")]
+    ApplicationLimit(u32),
     #[error("validation failed")]
     Validation(Vec<FieldError>),
     #[error("{0}")]
@@ -89,8 +99,13 @@ pub type DomainResult<T> = Result<T, DomainError>;
 /// Who did something, as the audit log names them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Actor {
-    Applicant { tax_id: String },
-    Operator { username: String },
+    Applicant {
+        tax_id: String,
+    },
+    Operator {
+        username: String,
+        role: proto::OperatorRole,
+    },
     System(&'static str),
 }
 
@@ -98,7 +113,7 @@ impl Actor {
     pub fn audit_name(&self) -> String {
         match self {
             Actor::Applicant { tax_id } => format!("applicant:{tax_id}"),
-            Actor::Operator { username } => format!("operator:{username}"),
+            Actor::Operator { username, .. } => format!("operator:{username}"),
             Actor::System(job) => format!("system:{job}"),
         }
     }
@@ -111,10 +126,19 @@ impl Actor {
         }
     }
 
-    /// Whether the actor's role grants `duty` (the `who` column of [`transitions`]). Operator
-    /// roles do not exist yet: every operator is an administrator and holds every duty.
-    pub fn has_duty(&self, _duty: transitions::Duty) -> bool {
-        matches!(self, Actor::Operator { .. })
+    /// Whether the actor's role grants `duty` (the `who` column of [`transitions`], and the
+    /// operator routes): cashier payments, officer holds and revocation, admin all, auditor
+    /// none (read only).
+    pub fn has_duty(&self, duty: transitions::Duty) -> bool {
+        use proto::OperatorRole as R;
+        use transitions::Duty as D;
+        match self {
+            Actor::Operator { role, .. } => matches!(
+                (role, duty),
+                (R::Admin, _) | (R::Cashier, D::Payments) | (R::Officer, D::Holds | D::Revocation)
+            ),
+            _ => false,
+        }
     }
 }
 

@@ -10,8 +10,8 @@ use time::{Date, OffsetDateTime};
 use super::notify::Extra;
 use super::transitions::{self, AppEvent, Note, Step};
 use super::{
-    Actor, DomainError, DomainResult, Services, applications, format_date, parse_date, taipei_date,
-    views,
+    Actor, DomainError, DomainResult, Services, applications, bills, format_date, parse_date,
+    taipei_date, views,
 };
 use crate::db::bills::{BillRow, Payment};
 use crate::db::{self, Lock};
@@ -138,11 +138,13 @@ pub async fn apply(
         Err(DomainError::InvalidTransition(_)) => return Ok(Err(Refusal::NotPayable)),
         Err(e) => return Err(e),
     }
+    let receipt_no = bills::next_receipt_number(conn, now).await?;
     let payment = Payment {
         at: now.unix_timestamp(),
         paid_on: &paid_on,
         amount: bill.amount,
         via,
+        receipt_no: &receipt_no,
     };
     if !db::bills::mark_paid(conn, bill.id, &payment).await? {
         return Ok(Err(Refusal::AlreadyPaid));

@@ -1,6 +1,8 @@
 //! 憑證註冊: the applicant uploads the `.cer` with the staff name, customs office and broker
 //! code. Accepted only for a certificate this CA signed, stored by us, for the caller's
-//! company; once per certificate.
+//! company; once per certificate. The application is the one the certificate was issued
+//! for (a page of another application is refused, naming the right one), and the broker
+//! code must be the staff code that certificate was issued with.
 
 use base64::Engine as _;
 use proto::api::{RegistrationRequest, RegistrationView};
@@ -92,6 +94,25 @@ pub async fn register(
         .customs_office
         .ok_or_else(|| DomainError::field("customs_office", FieldCode::Required))?;
     let issuing = applications::by_id(&mut tx, cert.application_id).await?;
+    if let Some(page) = req
+        .application_serial
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        && page != issuing.serial
+    {
+        return Err(DomainError::BadCertificate(format!(
+            "this certificate was issued for application {}, not {page}",
+            issuing.serial
+        )));
+    }
+    if !broker_matches(
+        req.broker_code.trim(),
+        &issuing.staff_code,
+        cert.organizational_unit.as_deref(),
+    ) {
+        return Err(DomainError::field("broker_code", FieldCode::Mismatch));
+    }
     let actor = Actor::Applicant {
         tax_id: tax_id.to_owned(),
     };
@@ -108,7 +129,6 @@ pub async fn register(
         },
         Note {
             detail: serde_json::json!({
-                "staff_name": req.staff_name.trim(),
                 "customs_office": office.code(),
                 "broker_code": req.broker_code.trim(),
             }),
@@ -130,6 +150,8 @@ pub async fn register(
         },
     )
     .await?;
+    // A renewal's certificate in use replaces the one it renews (docs/ARCHITECTURE.md).
+    super::renewal::on_registration(&mut tx, svc, &actor, &issuing, now).await?;
     let app_serial = issuing.serial;
     tx.commit().await?;
     Ok(RegistrationView {
@@ -142,9 +164,24 @@ pub async fn register(
     })
 }
 
+/// The broker code must be the staff code the certificate was issued with (its OU, where the
+/// certificate carries one).
+fn broker_matches(broker: &str, staff_code: &str, ou: Option<&str>) -> bool {
+    let same = |a: &str| a.eq_ignore_ascii_case(broker);
+    same(staff_code) && ou.is_none_or(same)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn broker_code_is_the_certificates_staff_code() {
+        assert!(broker_matches("K1234", "K1234", Some("K1234")));
+        assert!(broker_matches("k1234", "K1234", None));
+        assert!(!broker_matches("Z9999", "K1234", Some("K1234")));
+        assert!(!broker_matches("K1234", "K1234", Some("Z9999")));
+    }
 
     #[test]
     fn uploads_are_der_or_pem() {

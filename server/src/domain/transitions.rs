@@ -54,11 +54,32 @@ pub enum Party {
     System,
 }
 
-/// Who placed a certificate's current hold.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Placer {
-    Company(String),
+/// Who placed a certificate's current hold, as `certificates.hold_placed_by` records it
+/// (`company:<tax id>` or `operator:<username>`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placer<'a> {
+    Company(&'a str),
     Operator,
+}
+
+impl<'a> Placer<'a> {
+    pub fn parse(stored: &'a str) -> Option<Placer<'a>> {
+        match stored.split_once(':') {
+            Some(("company", tax_id)) => Some(Placer::Company(tax_id)),
+            Some(("operator", _)) => Some(Placer::Operator),
+            _ => None,
+        }
+    }
+
+    /// What to record for a hold `actor` places (jobs place none: recorded as themselves,
+    /// which admits no applicant).
+    pub fn record(actor: &Actor) -> String {
+        match actor {
+            Actor::Applicant { tax_id } => format!("company:{tax_id}"),
+            Actor::Operator { username, .. } => format!("operator:{username}"),
+            Actor::System(job) => format!("system:{job}"),
+        }
+    }
 }
 
 /// The facts about the subject that the `who` column is judged against.
@@ -67,7 +88,7 @@ pub struct Context<'a> {
     /// Tax ID of the company the application or certificate belongs to.
     pub owner: &'a str,
     /// Who placed the current hold, where recorded.
-    pub hold_placed_by: Option<&'a Placer>,
+    pub hold_placed_by: Option<Placer<'a>>,
 }
 
 impl Party {
@@ -75,7 +96,7 @@ impl Party {
         match (self, actor) {
             (Party::Owner, Actor::Applicant { tax_id }) => tax_id == ctx.owner,
             (Party::HoldPlacer, Actor::Applicant { tax_id }) => {
-                ctx.hold_placed_by == Some(&Placer::Company(tax_id.clone()))
+                ctx.hold_placed_by == Some(Placer::Company(tax_id))
             }
             (Party::Operator(duty), Actor::Operator { .. }) => actor.has_duty(duty),
             (Party::System, Actor::System(_)) => true,
@@ -93,12 +114,11 @@ impl<'a> Context<'a> {
         }
     }
 
-    /// The context of a certificate's rows. Who placed a hold is not recorded yet, so no
-    /// row names `HoldPlacer` (it would admit nobody); recording it fills `hold_placed_by`.
+    /// The context of a certificate's rows, with who placed its current hold.
     pub fn of_cert(cert: &'a CertRow) -> Context<'a> {
         Context {
             owner: &cert.tax_id,
-            hold_placed_by: None,
+            hold_placed_by: cert.hold_placed_by.as_deref().and_then(Placer::parse),
         }
     }
 }
@@ -142,6 +162,8 @@ pub struct Row<S: 'static, E> {
     pub audit: Option<&'static str>,
     pub button: Option<Action>,
     pub guard: Guard,
+    /// The CRL reasonCode a revocation by this row carries (`None`: unspecified).
+    pub crl_reason: Option<proto::RevocationReason>,
 }
 
 /// Events of an application.
@@ -161,6 +183,8 @@ pub enum AppEvent {
     Issue,
     /// Unpaid after the payment period.
     Expire,
+    /// The applicant withdraws an unpaid application (its bill becomes void).
+    Withdraw,
 }
 
 /// Events of an issued certificate.
@@ -175,6 +199,9 @@ pub enum CertEvent {
     Revoke,
     Suspend,
     Unsuspend,
+    /// The renewal's certificate replaced it: registered by the owner, or the renewal grace
+    /// period ended (the `renewal` job). Revoked with reasonCode superseded.
+    Supersede,
 }
 
 const OWNER: &[Party] = &[Party::Owner];
@@ -182,6 +209,10 @@ const PAYMENTS: &[Party] = &[Party::Operator(Duty::Payments)];
 const SYSTEM: &[Party] = &[Party::System];
 const OWNER_OR_REVOCATION: &[Party] = &[Party::Owner, Party::Operator(Duty::Revocation)];
 const OWNER_OR_HOLDS: &[Party] = &[Party::Owner, Party::Operator(Duty::Holds)];
+const OWNER_OR_SYSTEM: &[Party] = &[Party::Owner, Party::System];
+/// A hold is lifted by the company that placed it, or by an operator with the duty: an
+/// operator's hold admits no applicant.
+const PLACER_OR_HOLDS: &[Party] = &[Party::HoldPlacer, Party::Operator(Duty::Holds)];
 
 const fn row<S: Copy, E: Copy>(
     from: Before<S>,
@@ -201,6 +232,7 @@ const fn row<S: Copy, E: Copy>(
         audit,
         button,
         guard: Guard::Always,
+        crl_reason: None,
     }
 }
 
@@ -218,6 +250,7 @@ pub const APPLICATIONS: &[Row<Status, AppEvent>] = &[
     row(In(&[Status::Submitted]),   AppEvent::Pay,       Becomes(Status::Paid),       PAYMENTS, Some(MailKind::Paid),        Some("payment.record"),       Some(Action::RecordPayment)),
     row(In(&[Status::Paid]),        AppEvent::Issue,     Becomes(Status::Completed),  OWNER,    Some(MailKind::Issued),      Some("certificate.issue"),    Some(Action::Generate)),
     row(In(&[Status::Submitted]),   AppEvent::Expire,    Becomes(Status::Cancelled),  SYSTEM,   Some(MailKind::Cancelled),   Some("application.expire"),   None),
+    row(In(&[Status::Submitted]),   AppEvent::Withdraw,  Becomes(Status::Cancelled),  OWNER,    Some(MailKind::Withdrawn),   Some("application.withdraw"), Some(Action::Withdraw)),
 ];
 
 const ISSUED: &[CertStatus] = &[
@@ -243,7 +276,9 @@ pub const CERTIFICATES: &[Row<CertStatus, CertEvent>] = &[
     row(In(VALID),     CertEvent::Renew,      Same,                           OWNER,               None,                         None,                        Some(Action::Renew)),
     row(In(LIVE),      CertEvent::Revoke,     Becomes(CertStatus::Revoked),   OWNER_OR_REVOCATION, Some(MailKind::Revoked),      Some("certificate.revoke"),   Some(Action::Revoke)),
     row(In(VALID),     CertEvent::Suspend,    Becomes(CertStatus::Suspended), OWNER_OR_HOLDS,      Some(MailKind::Suspended),    Some("certificate.suspend"),  Some(Action::Suspend)),
-    row(In(SUSPENDED), CertEvent::Unsuspend,  Becomes(CertStatus::Valid),     OWNER_OR_HOLDS,      Some(MailKind::Unsuspended),  Some("certificate.unsuspend"), Some(Action::Unsuspend)),
+    row(In(SUSPENDED), CertEvent::Unsuspend,  Becomes(CertStatus::Valid),     PLACER_OR_HOLDS,     Some(MailKind::Unsuspended),  Some("certificate.unsuspend"), Some(Action::Unsuspend)),
+    Row { crl_reason: Some(proto::RevocationReason::Superseded),
+    ..row(In(LIVE),    CertEvent::Supersede,  Becomes(CertStatus::Revoked),   OWNER_OR_SYSTEM,     Some(MailKind::Revoked),      Some("certificate.supersede"), None) },
 ];
 
 fn find<S, E: PartialEq + std::fmt::Debug>(
@@ -322,6 +357,25 @@ pub struct Note<'a> {
     /// Whose contact gets the mail (default as for `audit_serial`).
     pub mail_to: Option<&'a AppRow>,
     pub mail: Extra,
+    /// The RFC 5280 reason of a revocation (absent: unspecified); holds are always
+    /// `certificateHold`.
+    pub reason_code: Option<proto::RevocationReason>,
+}
+
+/// What a certificate's new status records: the CRL reason and, for a hold, who placed it.
+fn status_mark(
+    to: CertStatus,
+    actor: &Actor,
+    reason: Option<proto::RevocationReason>,
+) -> (Option<&'static str>, Option<String>) {
+    match to {
+        CertStatus::Suspended => (
+            Some(proto::RevocationReason::CertificateHold.code()),
+            Some(Placer::record(actor)),
+        ),
+        CertStatus::Revoked => (reason.map(|r| r.code()), None),
+        CertStatus::Valid | CertStatus::Expired => (None, None),
+    }
 }
 
 fn event_name<E: std::fmt::Debug>(e: E) -> String {
@@ -433,8 +487,16 @@ pub async fn apply(
         } => {
             let row = cert_row(event)?;
             if let Becomes(to) = row.to {
-                if !certificates::move_status(conn, cert.id, cert.status, to, t).await? {
+                let (reason, placed_by) = status_mark(to, actor, note.reason_code.or(row.crl_reason));
+                let mark = certificates::StatusMark {
+                    reason,
+                    hold_placed_by: placed_by.as_deref(),
+                };
+                if !certificates::move_status(conn, cert.id, cert.status, to, mark, t).await? {
                     return Err(lost());
+                }
+                if let Some(r) = reason {
+                    add(&mut note.detail, "reason_code", r.into());
                 }
                 add(&mut note.detail, "from", cert.status.code().into());
                 add(&mut note.detail, "to", to.code().into());
@@ -539,6 +601,7 @@ mod tests {
             AppEvent::Pay,
             AppEvent::Issue,
             AppEvent::Expire,
+            AppEvent::Withdraw,
         ] {
             assert_eq!(
                 APPLICATIONS.iter().filter(|r| r.event == e).count(),
@@ -554,6 +617,7 @@ mod tests {
             CertEvent::Revoke,
             CertEvent::Suspend,
             CertEvent::Unsuspend,
+            CertEvent::Supersede,
         ] {
             assert_eq!(
                 CERTIFICATES.iter().filter(|r| r.event == e).count(),
@@ -571,6 +635,12 @@ mod tests {
             Status::Completed
         );
         assert!(initial_status(AppEvent::Pay).is_err());
+        // Only the owner withdraws, only while unpaid, and it ends in A9.
+        let w = app_row(AppEvent::Withdraw).unwrap();
+        assert!(starts_in(&w.from, Status::Submitted));
+        assert!(!starts_in(&w.from, Status::Paid));
+        assert_eq!(w.to, Becomes(Status::Cancelled));
+        assert_eq!(w.who, OWNER);
         assert_eq!(open_statuses(), vec![Status::Submitted, Status::Paid]);
         // Final states have no way out; expired certificates none either.
         for r in CERTIFICATES.iter().filter(|r| matches!(r.to, Becomes(_))) {
@@ -611,12 +681,12 @@ mod tests {
         };
         let ops = Actor::Operator {
             username: "ops".into(),
+            role: proto::OperatorRole::Admin,
         };
         let job = Actor::System("expiry");
-        let placer = Placer::Company("12345675".into());
         let ctx = Context {
             owner: "12345675",
-            hold_placed_by: Some(&placer),
+            hold_placed_by: Some(Placer::Company("12345675")),
         };
         assert!(Party::Owner.admits(&alice, &ctx));
         assert!(!Party::Owner.admits(&bob, &ctx));
@@ -624,7 +694,7 @@ mod tests {
         assert!(Party::HoldPlacer.admits(&alice, &ctx));
         assert!(!Party::HoldPlacer.admits(&bob, &ctx));
         let by_operator = Context {
-            hold_placed_by: Some(&Placer::Operator),
+            hold_placed_by: Some(Placer::Operator),
             ..ctx
         };
         assert!(!Party::HoldPlacer.admits(&alice, &by_operator));

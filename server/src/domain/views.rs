@@ -31,18 +31,25 @@ pub fn bill_view(b: &BillRow) -> BillView {
         due_at: rfc3339(b.due_at),
         status: b.status,
         paid_at: b.paid_at.map(rfc3339),
+        receipt_no: b.receipt_no.clone(),
+        virtual_account: proto::payment::virtual_account(&b.bill_no),
     }
 }
 
 pub fn certificate_view(c: &CertRow, registered: bool, now: i64) -> CertificateView {
+    let status = c.shown_status(now);
     CertificateView {
         serial_hex: c.serial_hex.clone(),
         cert_name: c.cert_name.clone(),
         subject: c.subject_text(),
         not_before: rfc3339(c.not_before),
         not_after: rfc3339(c.not_after),
-        status: c.shown_status(now),
+        status,
         registered,
+        expiring_soon: matches!(
+            status,
+            proto::CertStatus::Valid | proto::CertStatus::Suspended
+        ) && super::reminders::expiring_soon(c.not_after, now),
     }
 }
 

@@ -2,6 +2,9 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use proto::admin::{AdminApplications, GridSort};
 use proto::api::{
     ApplicationQuery, ApplicationView, AuditEntry, CertificateActionRequest, CertificateView,
     ImportReport, MailState, MailView, PaymentRecord,
@@ -12,21 +15,49 @@ use serde::Deserialize;
 use super::extract::{ApiBytes, ApiJson, ApiQuery};
 use crate::auth::extract::Operator;
 use crate::domain::certificates;
-use crate::domain::transitions::CertEvent;
+use crate::domain::transitions::{CertEvent, Duty};
 use crate::domain::{
-    DomainError, applications, audit, notify, parse_date, payments, reconciliation, taipei_midnight,
+    DomainError, admin_grid, audit, notify, parse_date, payments, reconciliation, taipei_midnight,
 };
 use crate::error::ApiError;
 use crate::state::AppState;
 
+/// The operator's grid: one page, sorted, with the counts per status.
 pub async fn list(
     State(state): State<AppState>,
     who: Operator,
     ApiQuery(q): ApiQuery<ApplicationQuery>,
-) -> Result<Json<Vec<ApplicationView>>, ApiError> {
+    ApiQuery(sort): ApiQuery<GridSort>,
+) -> Result<Json<AdminApplications>, ApiError> {
     Ok(Json(
-        applications::list(&state.svc, &who.actor(), &q, state.now()).await?,
+        admin_grid::list(&state.svc, &who.actor(), &q, sort, state.now()).await?,
     ))
+}
+
+/// The grid's current filter and order as CSV (every page).
+pub async fn export_csv(
+    State(state): State<AppState>,
+    _who: Operator,
+    ApiQuery(q): ApiQuery<ApplicationQuery>,
+    ApiQuery(sort): ApiQuery<GridSort>,
+) -> Result<Response, ApiError> {
+    let now = state.now();
+    let csv = admin_grid::export_csv(&state.svc, &q, sort, now).await?;
+    let name = format!(
+        "applications-{}.csv",
+        crate::domain::format_date(crate::domain::taipei_date(now))
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        csv,
+    )
+        .into_response())
 }
 
 pub async fn payment(
@@ -34,6 +65,7 @@ pub async fn payment(
     who: Operator,
     ApiJson(p): ApiJson<PaymentRecord>,
 ) -> Result<Json<ApplicationView>, ApiError> {
+    who.require(Duty::Payments)?;
     let view = payments::record(&state.svc, &who.actor(), &p, state.now()).await?;
     state.mail_queued();
     Ok(Json(view))
@@ -44,6 +76,7 @@ pub async fn reconciliation(
     who: Operator,
     ApiBytes(body): ApiBytes,
 ) -> Result<Json<ImportReport>, ApiError> {
+    who.require(Duty::Payments)?;
     let text = std::str::from_utf8(&body)
         .map_err(|_| ApiError::BadRequest("the file must be UTF-8 text".into()))?;
     let report = reconciliation::import(&state.svc, &who.actor(), text, state.now()).await?;
@@ -57,18 +90,21 @@ pub async fn certificate_action(
     Path((serial_hex, action)): Path<(String, String)>,
     ApiJson(req): ApiJson<CertificateActionRequest>,
 ) -> Result<Json<CertificateView>, ApiError> {
-    let event = match action.as_str() {
-        "revoke" => CertEvent::Revoke,
-        "suspend" => CertEvent::Suspend,
-        "unsuspend" => CertEvent::Unsuspend,
+    let (event, duty) = match action.as_str() {
+        "revoke" => (CertEvent::Revoke, Duty::Revocation),
+        "suspend" => (CertEvent::Suspend, Duty::Holds),
+        "unsuspend" => (CertEvent::Unsuspend, Duty::Holds),
         _ => return Err(ApiError::NotFound("no such action".into())),
     };
+    // Before looking the certificate up: a role without the duty learns nothing about it.
+    who.require(duty)?;
     let view = certificates::act_by_serial(
         &state.svc,
         &who.actor(),
         &serial_hex,
         event,
         req.reason.trim(),
+        req.reason_code,
         state.now(),
     )
     .await?;

@@ -6,8 +6,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use proto::api::{
-    ApplicationForm, ApplicationQuery, ApplicationView, CsrSubmission, IssuedCertificate,
-    RegistrationRequest, RegistrationView,
+    ApplicationForm, ApplicationQuery, ApplicationView, CsrSubmission, HistoryEntry,
+    IssuedCertificate, Page, RegistrationRequest, RegistrationView,
 };
 use sha2::{Digest, Sha256};
 
@@ -22,9 +22,9 @@ pub async fn list(
     State(state): State<AppState>,
     who: Applicant,
     ApiQuery(q): ApiQuery<ApplicationQuery>,
-) -> Result<Json<Vec<ApplicationView>>, ApiError> {
+) -> Result<Json<Page<ApplicationView>>, ApiError> {
     Ok(Json(
-        applications::list(&state.svc, &who.actor(), &q, state.now()).await?,
+        applications::page(&state.svc, &who.actor(), &q, state.now()).await?,
     ))
 }
 
@@ -40,8 +40,15 @@ pub async fn create(
     let key = headers
         .get("idempotency-key")
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-    let created =
-        applications::create(&state.svc, &who.tax_id, &form, key.as_deref(), state.now()).await?;
+    let created = applications::create(
+        &state.svc,
+        &who.tax_id,
+        who.session.company_name.as_deref(),
+        &form,
+        key.as_deref(),
+        state.now(),
+    )
+    .await?;
     if created.replayed {
         return Ok((StatusCode::OK, Json(created.view)));
     }
@@ -56,6 +63,27 @@ pub async fn get(
 ) -> Result<Json<ApplicationView>, ApiError> {
     Ok(Json(
         applications::get(&state.svc, &who.actor(), &serial, state.now()).await?,
+    ))
+}
+
+/// 撤回: an unpaid application of the caller's company becomes A9 and its bill void.
+pub async fn withdraw(
+    State(state): State<AppState>,
+    who: Applicant,
+    Path(serial): Path<String>,
+) -> Result<Json<ApplicationView>, ApiError> {
+    let view = applications::withdraw(&state.svc, &who.actor(), &serial, state.now()).await?;
+    state.mail_queued();
+    Ok(Json(view))
+}
+
+pub async fn history(
+    State(state): State<AppState>,
+    who: Applicant,
+    Path(serial): Path<String>,
+) -> Result<Json<Vec<HistoryEntry>>, ApiError> {
+    Ok(Json(
+        applications::history(&state.svc, &who.actor(), &serial).await?,
     ))
 }
 
@@ -91,8 +119,13 @@ pub async fn submit_csr(
     Path(serial): Path<String>,
     ApiJson(body): ApiJson<CsrSubmission>,
 ) -> Result<Json<IssuedCertificate>, ApiError> {
-    let issued =
-        issuance::submit_csr(&state.svc, &who.tax_id, &serial, &body.csr_pem, state.now()).await?;
+    let issued = issuance::submit_csr(&state.svc, &who.tax_id, &serial, &body.csr_pem, state.now())
+        .await
+        .inspect_err(|e| {
+            if let crate::domain::DomainError::BadCsr(c) = e {
+                state.svc.metrics.csr_refused(crate::metrics::csr_reason(c));
+            }
+        })?;
     state.mail_queued();
     Ok(Json(issued))
 }

@@ -54,18 +54,25 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     }
 }
 
-/// The peer address (for login rate limits); `unknown` when not served over TCP.
+/// The client's address (for rate limits): the peer, or what trusted proxies say it is
+/// (`server.trusted_proxies`, see [`super::client_ip`]); `unknown` when not served over TCP.
 pub struct ClientIp(pub String);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl FromRequestParts<crate::state::AppState> for ClientIp {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &crate::state::AppState,
+    ) -> Result<Self, ApiError> {
         Ok(ClientIp(
             parts
                 .extensions
                 .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip().to_string())
+                .map(|c| {
+                    super::client_ip::resolve(c.0.ip(), &parts.headers, &state.trusted_proxies)
+                        .to_string()
+                })
                 .unwrap_or_else(|| "unknown".into()),
         ))
     }

@@ -4,8 +4,10 @@
 mod admin;
 mod applicant;
 mod auth;
+pub mod client_ip;
 pub mod extract;
 pub mod headers;
+pub mod ops;
 pub mod pages;
 mod public;
 pub mod web;
@@ -34,12 +36,21 @@ pub fn router(state: AppState) -> Router {
         .route("/api/auth/card/challenge", post(auth::card_challenge))
         .route("/api/auth/card/login", post(auth::card_login))
         .route("/api/auth/logout", post(auth::logout))
+        .route("/api/operator/password", post(auth::change_password))
         .route(
             "/api/applications",
             get(applicant::list).post(applicant::create),
         )
         .route("/api/applications/{serial}", get(applicant::get))
         .route("/api/applications/{serial}/slip", get(applicant::slip))
+        .route(
+            "/api/applications/{serial}/withdraw",
+            post(applicant::withdraw),
+        )
+        .route(
+            "/api/applications/{serial}/history",
+            get(applicant::history),
+        )
         .route(
             "/api/applications/{serial}/csr",
             post(applicant::submit_csr),
@@ -54,6 +65,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/registrations", post(applicant::register))
         .route("/api/admin/applications", get(admin::list))
+        .route("/api/admin/applications/export.csv", get(admin::export_csv))
         .route("/api/admin/payments", post(admin::payment))
         .route(
             "/api/admin/reconciliation",
@@ -69,6 +81,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .route("/healthz", get(public::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics_with_token))
         .route("/ca.cer", get(public::ca_cer))
         .route("/ca.pem", get(public::ca_pem))
         .route("/ca-chain.pem", get(public::ca_chain_pem))
@@ -83,6 +97,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             headers::security_headers,
         ))
+        .layer(middleware::from_fn_with_state(state.clone(), ops::observe))
         .with_state(state)
 }
 

@@ -36,13 +36,39 @@ impl fmt::Display for Text<'_> {
 }
 
 /// The slip's only style block; its hash goes into the response's CSP (no `unsafe-inline`).
-pub const SLIP_STYLE: &str = "body{font-family:sans-serif;margin:2em;color:#000}\
-table{border-collapse:collapse;width:100%;max-width:40em}\
-th,td{border:1px solid #000;padding:.5em;text-align:left}\
-th{width:12em;background:#eee}h1{font-size:1.4em}.amount{font-size:1.3em;font-weight:bold}\
+/// Two copies of the NS11 form on one A4 sheet: sizes are in millimetres and points so the
+/// printout does not depend on the window the slip was opened in.
+pub const SLIP_STYLE: &str = "@page{size:A4;margin:10mm}\
+*{box-sizing:border-box}\
+body{font-family:'Noto Sans CJK TC','Noto Sans TC',sans-serif;margin:0 auto;max-width:190mm;color:#000;font-size:10pt;line-height:1.35}\
+h1{font-size:13pt;margin:0 0 2mm}h2{font-size:11pt;margin:0 0 1.5mm}\
+.copy{border:1px solid #000;padding:3mm;margin-bottom:3mm;break-inside:avoid}\
+table{border-collapse:collapse;width:100%}\
+th,td{border:1px solid #000;padding:1mm 1.5mm;text-align:left;vertical-align:top}\
+th{width:24%;background:#eee;font-weight:normal}\
+.amount{font-size:12pt;font-weight:bold}.mono{font-family:monospace;font-size:11pt;letter-spacing:.5pt}\
+.stamps{display:flex;gap:2mm;margin-top:2mm}.stamps div{flex:1;border:1px solid #000;height:14mm;padding:1mm}\
+.cut{border-top:1px dashed #000;margin:2mm 0 3mm;text-align:center;font-size:8pt}\
+ul{margin:1mm 0 0;padding-left:5mm}p{margin:1mm 0}\
 @media print{.noprint{display:none}}";
 
-/// A self-contained HTML payment slip: bill number, amount, due date, payer.
+/// `2026-11-24` (Taipei) of a Unix time as the ROC date `115/11/24`, and its month `115/11`.
+fn roc_day_and_month(at: i64) -> (String, String) {
+    OffsetDateTime::from_unix_timestamp(at)
+        .map(|t| t.to_offset(TAIPEI))
+        .map(|t| {
+            let (y, m, d) = (t.year(), u8::from(t.month()), t.day());
+            let day = proto::payment::roc_date(y, m, d);
+            let month = day.get(..6).unwrap_or_default().to_owned();
+            (day, month)
+        })
+        .unwrap_or_default()
+}
+
+/// The printable payment slip in the manual's NS11 layout (關港貿戶存款收款書彙款申請書):
+/// payer, deposit kind, amount, dates, bill and document numbers, the payee bank and the
+/// virtual account derived from the bill number, the payment channels, and the two copies
+/// (第一聯收據 for the payer, 第三聯存根聯 for the bank) with the stamp boxes.
 pub fn slip(app: &AppRow, bill: &BillRow) -> String {
     let due = OffsetDateTime::from_unix_timestamp(bill.due_at)
         .map(|t| t.to_offset(TAIPEI))
@@ -57,32 +83,83 @@ pub fn slip(app: &AppRow, bill: &BillRow) -> String {
             )
         })
         .unwrap_or_default();
+    let due_code = due
+        .map(|t| {
+            format!(
+                "{:03}{:02}{:02}",
+                t.year() - 1911,
+                u8::from(t.month()),
+                t.day()
+            )
+        })
+        .unwrap_or_default();
+    let (issued_day, issued_month) = roc_day_and_month(bill.issued_at);
+    let account = proto::payment::virtual_account(&bill.bill_no).unwrap_or_default();
+    let amount = proto::payment::ntd(bill.amount);
+    let count = bill.amount / proto::FEE_PER_CERTIFICATE.max(1);
+    let code_line = format!("{account}-{:09}-{due_code}", bill.amount);
     let status = bill.status.label(proto::Lang::ZhTw);
+    let copy = |title: &str, keeper: &str| {
+        format!(
+            "<section class=\"copy\" aria-label=\"{title}\">\
+<h2>{title}（{keeper}）</h2>\
+<table>\
+<tr><th scope=\"row\">繳款人統編</th><td>{tax_id}</td><th scope=\"row\">繳款人名稱</th><td>{company}</td></tr>\
+<tr><th scope=\"row\">存款種類</th><td>{kind}</td><th scope=\"row\">金額（新臺幣）</th><td class=\"amount\">{amount}（{count}件）</td></tr>\
+<tr><th scope=\"row\">匯發日期</th><td>{issued_day}</td><th scope=\"row\">繳費年月</th><td>{issued_month}</td></tr>\
+<tr><th scope=\"row\">報單／文件號碼</th><td class=\"mono\">{serial}</td><th scope=\"row\">稅費單號碼</th><td class=\"mono\">{bill_no}</td></tr>\
+<tr><th scope=\"row\">存款機關</th><td>{agency}</td><th scope=\"row\">繳費期限</th><td>{due}</td></tr>\
+<tr><th scope=\"row\">通匯解款行</th><td>{bank}</td><th scope=\"row\">通匯解款行代號</th><td class=\"mono\">{bank_code}</td></tr>\
+<tr><th scope=\"row\">戶名</th><td>{payee}</td><th scope=\"row\">帳號</th><td class=\"mono\">{account}</td></tr>\
+<tr><th scope=\"row\">繳費代碼</th><td colspan=\"3\" class=\"mono\">{code_line}</td></tr>\
+</table>\
+<div class=\"stamps\"><div>收款機構戳記</div><div>核章</div><div>會計</div><div>經辦</div></div>\
+</section>",
+            tax_id = Text(&app.tax_id),
+            company = Text(&app.company.name),
+            kind = Text(proto::payment::DEPOSIT_KIND),
+            amount = Text(&amount),
+            serial = Text(&app.serial),
+            bill_no = Text(&bill.bill_no),
+            agency = Text(proto::payment::PAYEE_AGENCY),
+            due = Text(&due_text),
+            bank = Text(proto::payment::PAYEE_BANK),
+            bank_code = Text(proto::payment::PAYEE_BANK_CODE),
+            payee = Text(proto::payment::PAYEE_ACCOUNT_NAME),
+            account = Text(&account),
+            code_line = Text(&code_line),
+            issued_day = Text(&issued_day),
+            issued_month = Text(&issued_month),
+        )
+    };
     format!(
         "<!DOCTYPE html>\n<html lang=\"zh-Hant-TW\"><head><meta charset=\"utf-8\">\
-<title>規費繳款書 {bill_no}</title><style>{style}</style></head><body>\
-<h1>關港貿單一窗口 通關專屬憑證 規費繳款書</h1>\
-<table>\
-<tr><th>規費繳款書號碼 Bill number</th><td>{bill_no}</td></tr>\
-<tr><th>繳款金額 Amount</th><td class=\"amount\">新臺幣 NT$ {amount}</td></tr>\
-<tr><th>繳費期限 Due</th><td>{due}</td></tr>\
-<tr><th>繳款人 Payer</th><td>{company}（統一編號 {tax_id}）</td></tr>\
-<tr><th>申請序號 Application</th><td>{serial}</td></tr>\
-<tr><th>憑證名稱 Certificate</th><td>{cert_name}</td></tr>\
-<tr><th>狀態 Status</th><td>{status}</td></tr>\
-</table>\
-<p>每張憑證規費新臺幣 2,000 元。逾期未繳費者，繳款書作廢並取消申請。</p>\
-<p class=\"noprint\">請使用瀏覽器的列印功能列印本繳款書。</p>\
-</body></html>\n",
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+<title>規費繳款書 {bill_no}</title><style>{style}</style></head><body><main>\
+<h1>關港貿戶存款收款書彙款申請書 (NS11)　通關專屬憑證規費</h1>\
+{receipt}\
+<p class=\"cut\">- - - 沿虛線撕開 - - -</p>\
+{stub}\
+<h2>繳費方式</h2>\
+<ul>\
+<li>ATM 轉帳：轉入銀行代號 {bank3}，轉入帳號 {account}（虛擬帳號，末碼為檢查碼），金額 {amount}。</li>\
+<li>臨櫃繳款：持本繳款書至{bank}或各地分行，填寫通匯解款行代號 {bank_code}、戶名及帳號。</li>\
+</ul>\
+<p>狀態：{status}。每張憑證規費新臺幣 2,000 元（NT$2,000）。逾期未繳費者，繳款書作廢並取消申請。\
+憑證名稱：{cert_name}。</p>\
+<p class=\"noprint\">請使用瀏覽器的列印功能列印本繳款書（A4 一頁）。</p>\
+</main></body></html>\n",
         bill_no = Text(&bill.bill_no),
         style = SLIP_STYLE,
-        amount = bill.amount,
-        due = Text(&due_text),
-        company = Text(&app.company.name),
-        tax_id = Text(&app.tax_id),
-        serial = Text(&app.serial),
-        cert_name = Text(app.cert_name.as_deref().unwrap_or("")),
+        receipt = copy("第一聯收據", "繳款人收執"),
+        stub = copy("第三聯存根聯", "收款機構存查"),
+        bank3 = Text(proto::payment::PAYEE_BANK_CODE.get(..3).unwrap_or_default()),
+        account = Text(&account),
+        amount = Text(&amount),
+        bank = Text(proto::payment::PAYEE_BANK),
+        bank_code = Text(proto::payment::PAYEE_BANK_CODE),
         status = Text(status),
+        cert_name = Text(app.cert_name.as_deref().unwrap_or("")),
     )
 }
 
@@ -223,6 +300,7 @@ mod tests {
             paid_at: None,
             paid_on: None,
             paid_amount: None,
+            receipt_no: None,
         };
         let html = slip(&app, &bill);
         assert!(!html.contains("<script>"));

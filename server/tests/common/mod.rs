@@ -54,6 +54,8 @@ macro_rules! both {
 
 pub const TAX_ID: &str = "12345675";
 pub const OTHER_TAX_ID: &str = "04595257";
+/// Every test operator's password.
+pub const OPERATOR_PASSWORD: &str = "operator password 2026";
 
 fn pg_admin_url() -> String {
     std::env::var("PORTAL_TEST_PG_URL")
@@ -270,9 +272,28 @@ impl TestServer {
         c
     }
 
+    /// An administrator ("ops"), logged in with its password.
     pub async fn operator(&self) -> Client {
+        self.operator_as("ops", proto::OperatorRole::Admin).await
+    }
+
+    /// An operator account `username` with `role` (made on first use), logged in with its
+    /// password: the development login is for applicants only.
+    pub async fn operator_as(&self, username: &str, role: proto::OperatorRole) -> Client {
+        let db = &self.state.svc.db;
+        let exists = {
+            let mut conn = db.conn().await.unwrap();
+            server::db::operators::exists(&mut conn, username)
+                .await
+                .unwrap()
+        };
+        if !exists {
+            server::auth::operators::add(db, username, OPERATOR_PASSWORD, role, self.now())
+                .await
+                .unwrap();
+        }
         let mut c = self.client();
-        c.dev_login("operator", "", "ops").await;
+        c.operator_login(username, OPERATOR_PASSWORD).await;
         c
     }
 
@@ -315,6 +336,21 @@ impl Client {
             .post(format!("{}/api/auth/dev-login", self.base))
             .header("X-Requested-With", "portal")
             .json(&serde_json::json!({"role": role, "tax_id": tax_id, "display_name": display}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+        let s: SessionView = r.json().await.unwrap();
+        self.csrf = Some(s.csrf_token.clone());
+        s
+    }
+
+    pub async fn operator_login(&mut self, username: &str, password: &str) -> SessionView {
+        let r = self
+            .http
+            .post(format!("{}/api/auth/operator-login", self.base))
+            .header("X-Requested-With", "portal")
+            .json(&serde_json::json!({"username": username, "password": password}))
             .send()
             .await
             .unwrap();
@@ -455,6 +491,7 @@ pub fn good_form() -> ApplicationForm {
         staff_national_id: "A123456789".into(),
         privacy_consent: true,
         reason: String::new(),
+        reason_code: None,
     }
 }
 
@@ -611,4 +648,38 @@ pub fn assert_cert_lints_clean(der: &[u8]) {
 pub fn assert_crl_lints_clean(der: &[u8]) {
     let f = lint("lint_crl", &["-t", "CRL", "-p", "PKIX"], der);
     assert!(f.is_empty(), "pkilint lint_crl findings:\n{f}");
+}
+
+// ---- several instances on one database (issue 16) -------------------------------------
+
+impl TestServer {
+    /// Another instance on this server's database (its own port, data directory and clock,
+    /// the same CA and settings after `tweak`), as a second `portal serve` behind a load
+    /// balancer would be. Stopping it leaves the database to its first instance.
+    pub async fn sibling(&self, tweak: impl FnOnce(&mut Config)) -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (cert_pem, key_pem) = shared_ca();
+        let ca_cert = dir.path().join("test-ca.pem");
+        let ca_key = dir.path().join("test-ca.key");
+        std::fs::write(&ca_cert, cert_pem).unwrap();
+        write_private(&ca_key, key_pem.as_bytes());
+        let mut config = Config {
+            bind: addr,
+            public_url: Some(format!("http://{addr}")),
+            data_dir: dir.path().join("data"),
+            web_dir: dir.path().join("web"),
+            ca_cert: Some(ca_cert),
+            ca_key: Some(ca_key),
+            ..self.config.clone()
+        };
+        if self.pg.is_none() {
+            // SQLite: the same file.
+            config.database_url = Some(self.config.database_url());
+        }
+        tweak(&mut config);
+        let clock = Arc::new(ShiftedClock::default());
+        Self::launch(listener, config, clock, dir, None).await
+    }
 }

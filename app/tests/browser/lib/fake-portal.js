@@ -186,15 +186,21 @@ export async function startFakePortal(dist) {
       store.sessions.set(id, view);
       json(res, 200, view, { 'Set-Cookie': `sw_session=${id}; Path=/; HttpOnly; SameSite=Strict` });
     };
-    if (p === '/api/session' && method === 'GET') return session ? json(res, 200, session) : err(res, 401, 'unauthenticated');
+    if (p === '/api/session' && method === 'GET') {
+      // The fake always offers the development login, as the real server says it.
+      res.setHeader('X-Portal-Dev-Login', 'on');
+      return session ? json(res, 200, session) : err(res, 401, 'unauthenticated');
+    }
     if (p === '/api/auth/dev-login' && method === 'POST') {
       const d = data();
-      return login({ role: d.role, tax_id: d.role === 'applicant' ? d.tax_id : null, display_name: d.display_name || d.tax_id });
+      // Applicants only, as the real server.
+      if (d.role !== 'applicant') return err(res, 403, 'forbidden');
+      return login({ role: 'applicant', tax_id: d.tax_id, display_name: d.display_name || d.tax_id, dev_login: true });
     }
     if (p === '/api/auth/operator-login' && method === 'POST') {
       const d = data();
       if (d.username !== OPERATOR.username || d.password !== OPERATOR.password) return err(res, 401, 'unauthenticated');
-      return login({ role: 'operator', tax_id: null, display_name: d.username });
+      return login({ role: 'operator', tax_id: null, display_name: d.username, operator_role: 'admin' });
     }
     if (p === '/api/auth/card/challenge' && method === 'POST') {
       const c = { challenge_id: randomBytes(8).toString('hex'), tbs: `portal-login:${randomBytes(16).toString('hex')}`,
@@ -238,7 +244,15 @@ export async function startFakePortal(dist) {
     const own = (serial) => store.apps.find((a) => a.serial === serial && (admin || a.tax_id === session.tax_id));
     let m;
     if (p === '/api/applications' && method === 'GET') {
-      return json(res, 200, filter(store.apps.filter((a) => a.tax_id === session.tax_id)).map((a) => store.view(a)));
+      // Newest first, one page (the server's offset paging and clamping).
+      const rows = filter(store.apps.filter((a) => a.tax_id === session.tax_id));
+      const sizes = [10, 20, 50, 100];
+      const asked = Number(url.searchParams.get('page_size'));
+      const pageSize = sizes.includes(asked) ? asked : 10;
+      const pages = Math.max(1, Math.ceil(rows.length / pageSize));
+      const pageNo = Math.min(Math.max(1, Number(url.searchParams.get('page')) || 1), pages);
+      const items = rows.slice((pageNo - 1) * pageSize, pageNo * pageSize).map((a) => store.view(a));
+      return json(res, 200, { items, page: pageNo, page_size: pageSize, total: rows.length });
     }
     if (p === '/api/applications' && method === 'POST') {
       const r = store.create(session, data());
@@ -298,7 +312,21 @@ export async function startFakePortal(dist) {
       store.log(session.display_name, 'certificate.register', a);
       return json(res, 201, r);
     }
-    if (p === '/api/admin/applications' && method === 'GET') return json(res, 200, filter(store.apps).map((a) => store.view(a, 'operator')));
+    if (p === '/api/admin/applications' && method === 'GET') {
+      // The operator grid's page and counts (server/src/domain/admin_grid.rs), newest first.
+      const q = url.searchParams;
+      const rows = filter(store.apps).reverse();
+      const size = [10, 20, 50, 100].includes(Number(q.get('page_size'))) ? Number(q.get('page_size')) : 10;
+      const pages = Math.max(1, Math.ceil(rows.length / size));
+      const page = Math.min(Math.max(1, Number(q.get('page') ?? 1) || 1), pages);
+      // Counts under the filter without its status: pretend each row has the asked status.
+      const all = store.apps.filter((a) => filter([{ ...a, status: q.get('status') ?? a.status }]).length === 1);
+      const counts = ['10', '20', 'A0', 'A9'].map((status) => ({ status, count: all.filter((a) => a.status === status).length }));
+      return json(res, 200, {
+        items: rows.slice((page - 1) * size, page * size).map((a) => store.view(a, 'operator')),
+        page, page_size: size, total: rows.length, counts,
+      });
+    }
     if (p === '/api/admin/payments' && method === 'POST') {
       const d = data();
       const a = store.apps.find((x) => x.bill?.bill_no === d.bill_no);

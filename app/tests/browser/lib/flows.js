@@ -53,8 +53,13 @@ export async function fillApplication(page, over = {}) {
     'f-staff-code': COMPANY.staffCode,
     ...over,
   };
-  await page.selectOption('#f-customs-office', 'keelung');
-  await page.selectOption('#f-business-type', 'broker');
+  // The manual's defaults are pre-selected; checking them again proves the radios exist.
+  assert.equal(await page.isChecked('#f-app-type-new'), true);
+  assert.equal(await page.isChecked('#f-customs-office-keelung'), true);
+  assert.equal(await page.isChecked('#f-business-type-broker'), true);
+  assert.equal(await page.isChecked('#f-cert-kind-individual'), true);
+  await page.check('#f-customs-office-keelung');
+  await page.check('#f-business-type-broker');
   await page.check('#f-cert-kind-individual');
   for (const [id, value] of Object.entries(v)) {
     if (id !== 'f-staff-national-id') await page.fill(`#${id}`, value);

@@ -164,8 +164,8 @@ test('the applicant journey, with the key never leaving the browser', { timeout:
 
   // Renew: a new issuing application with its own bill, same certificate attributes.
   const renewed = await actOn(page, serial, 'renew');
-  assert.match(renewed, /申請已送出/);
   await page.waitForSelector('#bill-no');
+  assert.equal(renewed, `申請成功，規費繳款書號碼：${(await page.textContent('#bill-no')).trim()}，請列印規費繳款書進行繳費`);
   const renewal = decodeURIComponent(new URL(page.url()).hash.split('/')[2]);
   const r = (await apiGet(page, `/api/applications/${renewal}`)).body;
   assert.equal(r.app_type, 'renew');
@@ -201,6 +201,8 @@ test('the applicant journey, with the key never leaving the browser', { timeout:
   await page.waitForSelector('#apply-form');
   await page.waitForFunction(() => document.querySelector('#f-company-name')?.value !== '');
   await page.fill('#f-reason', 'company closed');
+  // The RFC 5280 reason is chosen on the form (issue 12.2) and reaches the CRL.
+  await page.selectOption('#f-reason-code', 'cessationOfOperation');
   await page.check('#f-privacy-consent');
   await page.click('#apply-submit');
   await page.waitForSelector('.confirm');
@@ -373,12 +375,12 @@ test('Submit pressed again after a lost answer makes no second application', { t
   assert.equal(keys[1], keys[0], 'both submits carried the same Idempotency-Key');
   const list = await apiGet(page, '/api/applications');
   assert.equal(list.status, 200);
-  assert.equal(list.body.length, 1, 'one application, not two');
+  assert.equal(list.body.total, 1, 'one application, not two');
   const serial = decodeURIComponent(new URL(page.url()).hash.split('/')[2]);
-  assert.equal(list.body[0].serial, serial);
+  assert.equal(list.body.items[0].serial, serial);
   // A new form is a new request: it gets a new key and a second application.
   await f.apply(page, portal.url);
-  assert.equal((await apiGet(page, '/api/applications')).body.length, 2);
+  assert.equal((await apiGet(page, '/api/applications')).body.total, 2);
   const expected = (p) => p.includes('Failed to load resource') || p.includes('net::ERR_INTERNET_DISCONNECTED');
   assert.deepEqual(problems.filter((p) => !expected(p)), []);
   await applicant.ctx.close();

@@ -151,8 +151,8 @@ test('login and the application form work with the keyboard alone', async () => 
     const id = await page.evaluate(() => document.activeElement.id);
     if (id) reached.add(id);
   }
-  for (const id of ['f-app-type', 'f-company-name', 'f-contact-mobile', 'f-contact-email', 'f-customs-office',
-    'f-business-type', 'f-box-number', 'f-staff-code', 'f-privacy-consent', 'apply-submit']) {
+  for (const id of ['f-app-type-new', 'f-company-name', 'f-contact-mobile', 'f-contact-email', 'f-customs-office-keelung',
+    'f-business-type-broker', 'f-box-number', 'f-staff-code', 'f-privacy-consent', 'apply-submit']) {
     assert.ok(reached.has(id), `${id} is reachable with Tab`);
   }
   // Radios: one tab stop, arrows choose.

@@ -1,0 +1,217 @@
+// The operator's working day against the real server (lib/target.js): the grid of every
+// application (full width, numbers never wrap, server-side pages, sorting, status tabs with
+// counts, date filter, CSV export of the current filter) and the audit log in words with
+// labelled details, in zh-TW and English. Both pages pass axe-core (WCAG 2.1 AA).
+//
+// Build first: cargo xtask web     Run: npm test --prefix app/tests/browser
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { launchBrowser, newPage } from '../lib/browser.js';
+import { startTarget } from '../lib/target.js';
+import { DIST, shot } from '../lib/shots.js';
+import { assertAccessible } from '../lib/axe.js';
+import * as f from '../lib/flows.js';
+
+const APPLICATIONS = 23;
+const PAID = 4;
+
+let portal;
+let browser;
+
+before(async () => {
+  for (const p of ['index.html', 'app/app_bg.wasm']) {
+    if (!existsSync(path.join(DIST, p))) throw new Error(`${DIST}/${p} is missing: run \`cargo xtask web\` first`);
+  }
+  portal = await startTarget();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await portal?.close();
+});
+
+/** Runs `fetch` in the page with the session's CSRF token; returns { status, body }. */
+function api(page, method, p, body) {
+  return page.evaluate(async ({ method, p, body }) => {
+    const s = await (await fetch('/api/session', { credentials: 'same-origin' })).json();
+    const r = await fetch(p, {
+      method,
+      credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': s.csrf_token },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: r.status, body: await r.json().catch(() => null) };
+  }, { method, p, body });
+}
+
+const FORM = {
+  app_type: 'new',
+  company: { name: f.COMPANY.name, phone: f.COMPANY.phone, fax: '', responsible_person: '王大明', responsible_phone: '' },
+  contact: { name: f.COMPANY.contactName, phone: f.COMPANY.contactPhone, mobile: f.COMPANY.mobile, email: f.COMPANY.email },
+  customs_office: 'keelung',
+  business_type: 'broker',
+  box_number: f.COMPANY.box,
+  cert_kind: 'individual',
+  staff_code: f.COMPANY.staffCode,
+  staff_national_id: f.COMPANY.staffId,
+  privacy_consent: true,
+};
+
+/** Lines of the numbers' cells that wrapped (more than one line box), as "text" strings. */
+function wrappedNumbers(page) {
+  return page.$$eval('#admin-applications td.mono, #admin-applications td.num', (cells) => cells
+    .filter((td) => td.textContent.trim() !== '')
+    .filter((td) => {
+      const r = document.createRange();
+      r.selectNodeContents(td);
+      const tops = new Set([...r.getClientRects()].map((x) => Math.round(x.top)));
+      return tops.size > 1;
+    })
+    .map((td) => td.textContent.trim()));
+}
+
+async function rowSerials(page) {
+  return page.$$eval('#admin-applications tbody tr', (rows) => rows.map((r) => r.dataset.serial));
+}
+
+async function pagerText(page) {
+  return (await page.textContent('#admin-pager .range')).trim();
+}
+
+test('operator grid: full width, no wrapped numbers, pages, sorting, counts, filters, CSV', async () => {
+  // Applications of two companies, a few of them paid.
+  const bills = [];
+  const problems = [];
+  for (const [taxId, n] of [[f.COMPANY.taxId, 15], ['04595257', APPLICATIONS - 15]]) {
+    const ctx = await browser.newContext({ locale: 'zh-TW' });
+    const { page, problems: p } = await newPage(ctx);
+    await f.devLogin(page, portal.url, taxId);
+    for (let k = 0; k < n; k += 1) {
+      const r = await api(page, 'POST', '/api/applications', FORM);
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      bills.push(r.body.bill);
+    }
+    problems.push(...p);
+    await ctx.close();
+  }
+  const op = await browser.newContext({ acceptDownloads: true, locale: 'zh-TW', viewport: { width: 1600, height: 1000 } });
+  const { page: ops, problems: opsProblems } = await newPage(op);
+  await f.operatorLogin(ops, portal.url, portal.operator);
+  for (const b of bills.slice(0, PAID)) {
+    const r = await api(ops, 'POST', '/api/admin/payments', { bill_no: b.bill_no, amount: b.amount, paid_on: new Date().toISOString().slice(0, 10) });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+  }
+  await f.open(ops, `${portal.url}/#/admin`);
+  await ops.waitForSelector('#admin-applications tbody tr');
+
+  // Counts per status, before any status filter.
+  const count = async (code) => Number((await ops.textContent(`#status-counts button[data-status="${code}"] .count`)).trim());
+  assert.equal(await count(''), APPLICATIONS);
+  assert.equal(await count('10'), APPLICATIONS - PAID);
+  assert.equal(await count('20'), PAID);
+  assert.equal(await count('A0'), 0);
+
+  // Full width, and no number, serial or date broken over two lines.
+  const table = await ops.locator('#admin-applications').boundingBox();
+  assert.ok(table.width > 1600 * 0.9, `grid is ${table.width}px wide in a 1600px window`);
+  assert.deepEqual(await wrappedNumbers(ops), []);
+
+  // Pages of 10 from the server: 第 1 頁 共 3 頁.
+  await ops.selectOption('#page-size', '10');
+  await ops.waitForFunction(() => document.querySelectorAll('#admin-applications tbody tr').length === 10);
+  assert.equal(await pagerText(ops), `第 1 頁 共 3 頁，1 - 10 共 ${APPLICATIONS} 筆`);
+  const first = await rowSerials(ops);
+  await ops.click('#page-next');
+  await ops.waitForFunction(() => document.querySelector('#admin-pager .range').textContent.includes('第 2 頁'));
+  const second = await rowSerials(ops);
+  assert.equal(second.length, 10);
+  assert.ok(second.every((s) => !first.includes(s)), 'page 2 repeats rows of page 1');
+  assert.ok(first[0] > second[0], 'newest first');
+
+  // Sorting by serial: ascending, then descending.
+  await ops.click('button.sort[data-sort="serial"]');
+  await ops.waitForFunction(() => document.querySelector('#admin-pager .range').textContent.includes('第 1 頁'));
+  await ops.waitForSelector('th[aria-sort="ascending"] button[data-sort="serial"]');
+  const asc = await rowSerials(ops);
+  assert.deepEqual(asc, [...asc].sort());
+  await ops.click('button.sort[data-sort="serial"]');
+  await ops.waitForSelector('th[aria-sort="descending"] button[data-sort="serial"]');
+  const desc = await rowSerials(ops);
+  assert.deepEqual(desc, [...desc].sort().reverse());
+
+  // The status tab filters; the counts stay those of every status.
+  await ops.click('#status-counts button[data-status="20"]');
+  await ops.waitForFunction((n) => document.querySelectorAll('#admin-applications tbody tr').length === n, PAID);
+  assert.equal(await ops.getAttribute('#status-counts button[data-status="20"]', 'aria-pressed'), 'true');
+  assert.equal(await count('10'), APPLICATIONS - PAID);
+  assert.equal(await pagerText(ops), `第 1 頁 共 1 頁，1 - ${PAID} 共 ${PAID} 筆`);
+  await assertAccessible(ops, 'operator grid');
+  await shot(ops, 'operator-grid');
+
+  // CSV export of the current filter (status 20, every page).
+  const [download] = await Promise.all([ops.waitForEvent('download'), ops.click('#admin-export')]);
+  const file = await download.path();
+  const csv = readFileSync(file, 'utf8');
+  const lines = csv.trim().split('\r\n');
+  assert.equal(lines.length, 1 + PAID, csv);
+  assert.match(lines[0], /^\uFEFF申請序號 Serial,/);
+  assert.ok(lines.slice(1).every((l) => l.includes('20 完成繳費')), csv);
+
+  // Date filter: tomorrow has nothing.
+  await ops.click('#status-counts button[data-status=""]');
+  const tomorrow = new Date(Date.now() + 8 * 3600e3 + 24 * 3600e3).toISOString().slice(0, 10);
+  await ops.fill('#f-search-from', tomorrow);
+  await ops.click('#admin-search');
+  await ops.waitForSelector('#no-results');
+  assert.equal(await count(''), 0);
+
+  assert.deepEqual(problems, []);
+  assert.deepEqual(opsProblems, []);
+  await op.close();
+});
+
+test('audit log: actions in words, details as labelled fields, zh-TW and English', async () => {
+  const applicant = await browser.newContext({ locale: 'zh-TW' });
+  const { page: ap } = await newPage(applicant);
+  await f.devLogin(ap, portal.url);
+  const r = await api(ap, 'POST', '/api/applications', FORM);
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  await applicant.close();
+  const { serial } = r.body;
+  const billNo = r.body.bill.bill_no;
+  const ctx = await browser.newContext({ locale: 'zh-TW', viewport: { width: 1600, height: 1000 } });
+  const { page, problems } = await newPage(ctx);
+  await f.operatorLogin(page, portal.url, portal.operator);
+  await f.open(page, `${portal.url}/#/admin/audit`);
+  await page.fill('#f-audit-application', serial);
+  await page.click('#audit-search');
+  await page.waitForSelector('#audit tbody tr[data-action="application.submit"]');
+  const row = page.locator('#audit tbody tr[data-action="application.submit"]');
+  const text = await row.textContent();
+  assert.ok(text.includes('送出申請'), text);
+  assert.ok(text.includes(`申請人 ${f.COMPANY.taxId}`), text);
+  // Labelled fields, no JSON.
+  const fields = await row.locator('dl.detail dt').allTextContents();
+  assert.ok(fields.includes('規費單號') && fields.includes('申請類別') && fields.includes('狀態'), fields.join(','));
+  assert.ok(text.includes(billNo) && text.includes('新申請') && text.includes('10 送出申請，待繳費'), text);
+  assert.ok(!text.includes('{') && !text.includes('"'), text);
+  await assertAccessible(page, 'audit log (zh-TW)');
+  await shot(page, 'operator-audit');
+
+  await page.click('button.lang-switch');
+  await page.waitForFunction(() => document.documentElement.lang === 'en');
+  const en = await row.textContent();
+  assert.ok(en.includes('Application submitted'), en);
+  assert.ok(en.includes('Applicant 12345675'), en);
+  const enFields = await row.locator('dl.detail dt').allTextContents();
+  assert.ok(enFields.includes('Bill no.') && enFields.includes('Type'), enFields.join(','));
+  assert.ok(en.includes('Submitted, awaiting payment'), en);
+  await assertAccessible(page, 'audit log (English)');
+  await page.click('button.lang-switch');
+  assert.deepEqual(problems, []);
+  await ctx.close();
+});
