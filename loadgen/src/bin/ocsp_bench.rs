@@ -3,9 +3,12 @@
 //! answer) on the same certificates with the same responder key and certificate, in one run,
 //! alternating rounds. Both servers and the load client share this machine's cores.
 //!
+//! `openssl ocsp -port` listens on every interface, so run this in a network namespace of
+//! its own whose only interface is loopback (scripts/bench-ocsp.sh does):
+//!
 //! ```text
 //! cargo build --release -p server -p loadgen
-//! $CARGO_TARGET_DIR/release/ocsp-bench --certs 20 --clients 32 --secs 10 --rounds 2
+//! unshare --net sh -c 'ip link set lo up && $CARGO_TARGET_DIR/release/ocsp-bench'
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -42,12 +45,15 @@ struct Args {
     openssl_workers: Option<usize>,
 }
 
-/// A child process killed when dropped.
+/// A child process stopped when dropped: SIGTERM, on which `openssl ocsp -multi` also stops
+/// its worker processes.
 struct Killed(Child);
 
 impl Drop for Killed {
     fn drop(&mut self) {
-        let _ = self.0.kill();
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
         let _ = self.0.wait();
     }
 }
@@ -190,7 +196,9 @@ fn start_openssl(args: &Args, dir: &Path, data: &Path) -> Result<(Killed, String
     let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stdout));
     let port = loop {
         let line = lines.next().ok_or("openssl ocsp exited before ACCEPT")??;
-        if let Some(addr) = line.strip_prefix("ACCEPT ") {
+        // `ACCEPT [::]:36419 PID=24610`
+        if let Some(rest) = line.strip_prefix("ACCEPT ") {
+            let addr = rest.split_whitespace().next().unwrap_or("");
             break addr.rsplit(':').next().unwrap_or("").to_owned();
         }
     };
