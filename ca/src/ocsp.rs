@@ -8,7 +8,9 @@
 
 use der07::asn1::{BitString, GeneralizedTime, OctetString};
 use der07::{DateTime, Decode as _, Encode as _};
-use rcgen::{CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyIdMethod, KeyUsagePurpose};
+use rcgen::{
+    CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyIdMethod, KeyUsagePurpose,
+};
 use sha1::Sha1;
 use sha2::{Digest as _, Sha256};
 use spki07::AlgorithmIdentifierOwned;
@@ -188,8 +190,8 @@ impl Ca {
                 "OCSP responder validity {not_before} .. {not_after} is empty or outlives the CA"
             )));
         }
-        let (_, ca_cert) = X509Certificate::from_der(&self.cert_der)
-            .map_err(|e| CaError::Parse(e.to_string()))?;
+        let (_, ca_cert) =
+            X509Certificate::from_der(&self.cert_der).map_err(|e| CaError::Parse(e.to_string()))?;
         let mut subject = name::ca_subject_of(&ca_cert.tbs_certificate.subject)?;
         subject.common_name = format!("{} OCSP Responder", subject.common_name);
         let public = cert::subject_key(true, &key.public_key_spki_der())?;
@@ -231,9 +233,10 @@ impl OcspResponder {
             return Err(CaError::KeyMismatch);
         }
         let cert = Certificate::from_der(&cert_der).map_err(|e| CaError::Parse(e.to_string()))?;
-        let signature_algorithm =
-            AlgorithmIdentifierOwned::from_der(&key.signature_algorithm().algorithm_identifier_der())
-                .map_err(build_err("signature algorithm"))?;
+        let signature_algorithm = AlgorithmIdentifierOwned::from_der(
+            &key.signature_algorithm().algorithm_identifier_der(),
+        )
+        .map_err(build_err("signature algorithm"))?;
         Ok(OcspResponder {
             key_hash: OctetString::new(key.key_id()).map_err(build_err("key hash"))?,
             key,
@@ -351,7 +354,9 @@ impl OcspResponder {
         next_update: OffsetDateTime,
     ) -> Result<Vec<u8>, CaError> {
         if next_update <= this_update {
-            return Err(CaError::Build("OCSP nextUpdate must follow thisUpdate".into()));
+            return Err(CaError::Build(
+                "OCSP nextUpdate must follow thisUpdate".into(),
+            ));
         }
         let produced_at = time(this_update)?;
         let next = time(next_update)?;
@@ -409,7 +414,14 @@ mod tests {
             organization: "Test".into(),
             country: "TW".into(),
         };
-        Ca::self_signed(key, &subject, Serial::random(), now, now + Duration::days(365)).unwrap()
+        Ca::self_signed(
+            key,
+            &subject,
+            Serial::random(),
+            now,
+            now + Duration::days(365),
+        )
+        .unwrap()
     }
 
     fn responder(ca: &Ca, now: OffsetDateTime) -> OcspResponder {
@@ -478,11 +490,19 @@ mod tests {
         sha256.hash_algorithm = hash_algorithm(SHA256);
         sha256.issuer_name_hash = OctetString::new(r.issuer.name_sha256.clone()).unwrap();
         sha256.issuer_key_hash = OctetString::new(r.issuer.key_sha256.clone()).unwrap();
-        let q = r.read_request(&request(vec![ours, foreign, sha256])).unwrap();
+        let q = r
+            .read_request(&request(vec![ours, foreign, sha256]))
+            .unwrap();
         let got: Vec<_> = q.questions.iter().map(|q| (q.serial, q.sha1)).collect();
-        assert_eq!(got, [(Some(serial), true), (None, true), (Some(serial), false)]);
+        assert_eq!(
+            got,
+            [(Some(serial), true), (None, true), (Some(serial), false)]
+        );
         assert!(!q.has_nonce());
-        assert_eq!(r.read_request(b"\x30\x00").unwrap_err(), OcspRefusal::Malformed);
+        assert_eq!(
+            r.read_request(b"\x30\x00").unwrap_err(),
+            OcspRefusal::Malformed
+        );
         assert_eq!(
             r.read_request(&request(vec![])).unwrap_err(),
             OcspRefusal::Malformed
@@ -507,7 +527,10 @@ mod tests {
         let bytes = resp.response_bytes.unwrap();
         assert_eq!(bytes.response_type, BASIC);
         let basic = BasicOcspResponse::from_der(bytes.response.as_bytes()).unwrap();
-        assert_eq!(basic.certs.unwrap()[0].to_der().unwrap(), r.certificate_der());
+        assert_eq!(
+            basic.certs.unwrap()[0].to_der().unwrap(),
+            r.certificate_der()
+        );
         let data = basic.tbs_response_data;
         assert_eq!(data.responder_id, ResponderId::ByKey(r.key_hash.clone()));
         assert!(data.response_extensions.is_none(), "no nonce");
@@ -517,8 +540,14 @@ mod tests {
             panic!("{:?}", single.cert_status);
         };
         assert_eq!(info.revocation_reason, Some(CrlReason::KeyCompromise));
-        assert_eq!(info.revocation_time, time(now - Duration::hours(1)).unwrap());
-        assert_eq!(single.next_update, Some(time(now + Duration::hours(24)).unwrap()));
+        assert_eq!(
+            info.revocation_time,
+            time(now - Duration::hours(1)).unwrap()
+        );
+        assert_eq!(
+            single.next_update,
+            Some(time(now + Duration::hours(24)).unwrap())
+        );
         // Unspecified is left out, as on the CRL.
         let der = r
             .sign_for_serial(
@@ -544,6 +573,9 @@ mod tests {
             panic!("not revoked");
         };
         assert_eq!(info.revocation_reason, None);
-        assert!(r.sign_for_serial(serial, OcspStatus::Good, now, now).is_err());
+        assert!(
+            r.sign_for_serial(serial, OcspStatus::Good, now, now)
+                .is_err()
+        );
     }
 }

@@ -315,7 +315,9 @@ impl Config {
             ));
         }
         let ca = &self.ca;
-        if ca.ocsp_validity_hours == 0 || ca.ocsp_responder_days == 0 || ca.ocsp_sign_per_second == 0
+        if ca.ocsp_validity_hours == 0
+            || ca.ocsp_responder_days == 0
+            || ca.ocsp_sign_per_second == 0
         {
             return Err(ConfigError::Invalid(
                 "ca.ocsp_validity_hours, ca.ocsp_responder_days and ca.ocsp_sign_per_second \

@@ -346,8 +346,20 @@ async fn two_tiers(dir: &Path, key_toml: &str) {
     let out = tools::openssl(
         &d,
         &[
-            "ocsp", "-issuer", "ica.pem", "-cert", "leaf.pem", "-url", &url, "-CAfile",
-            "root.pem", "-verify_other", "ica.pem", "-no_nonce", "-respout", "ocsp.der",
+            "ocsp",
+            "-issuer",
+            "ica.pem",
+            "-cert",
+            "leaf.pem",
+            "-url",
+            &url,
+            "-CAfile",
+            "root.pem",
+            "-verify_other",
+            "ica.pem",
+            "-no_nonce",
+            "-respout",
+            "ocsp.der",
         ],
     );
     let text = format!(

@@ -18,7 +18,11 @@ use proto::ApplicationType;
 /// A directory with the CA certificate (`ca.pem`) and the leaf (`leaf.pem`).
 fn files(srv: &TestServer, leaf_pem: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("ca.pem"), srv.state.svc.ca.certificate_pem()).unwrap();
+    std::fs::write(
+        dir.path().join("ca.pem"),
+        srv.state.svc.ca.certificate_pem(),
+    )
+    .unwrap();
     std::fs::write(dir.path().join("leaf.pem"), leaf_pem).unwrap();
     dir
 }
@@ -28,7 +32,9 @@ fn files(srv: &TestServer, leaf_pem: &str) -> tempfile::TempDir {
 fn ask(srv: &TestServer, dir: &Path, target: &[&str], extra: &[&str]) -> (String, Vec<u8>) {
     let url = srv.url("/ocsp");
     let out = Command::new(openssl_bin())
-        .args(["ocsp", "-issuer", "ca.pem", "-CAfile", "ca.pem", "-url", &url])
+        .args([
+            "ocsp", "-issuer", "ca.pem", "-CAfile", "ca.pem", "-url", &url,
+        ])
         .args(target)
         .args(["-respout", "resp.der", "-resp_text"])
         .args(extra)
@@ -55,7 +61,14 @@ fn request_der(dir: &Path) -> Vec<u8> {
     common::openssl(
         dir,
         &[
-            "ocsp", "-issuer", "ca.pem", "-cert", "leaf.pem", "-no_nonce", "-reqout", "req.der",
+            "ocsp",
+            "-issuer",
+            "ca.pem",
+            "-cert",
+            "leaf.pem",
+            "-no_nonce",
+            "-reqout",
+            "req.der",
         ],
     );
     std::fs::read(dir.join("req.der")).unwrap()
@@ -92,7 +105,11 @@ async fn crl_revocation_date(srv: &TestServer, dir: &Path) -> String {
         .lines()
         .find(|l| l.contains("Revocation Date:"))
         .unwrap_or_else(|| panic!("no entry on the CRL:\n{text}"));
-    line.split_once("Revocation Date:").unwrap().1.trim().to_owned()
+    line.split_once("Revocation Date:")
+        .unwrap()
+        .1
+        .trim()
+        .to_owned()
 }
 
 async fn good_held_released_revoked_and_unknown(b: Backend) {
@@ -117,7 +134,10 @@ async fn good_held_released_revoked_and_unknown(b: Backend) {
     // Good, answered from the answer stored at issuance (no nonce: RFC 5019).
     let (text, good) = ask(&srv, d, &["-cert", "leaf.pem"], &["-no_nonce"]);
     assert!(text.contains("leaf.pem: good"), "{text}");
-    assert!(text.contains("OCSP Response Status: successful (0x0)"), "{text}");
+    assert!(
+        text.contains("OCSP Response Status: successful (0x0)"),
+        "{text}"
+    );
     assert_lints_clean(&good);
     let stored = |srv: &TestServer| {
         let pool = srv.state.svc.db.pool.clone();
@@ -265,9 +285,15 @@ async fn get_follows_rfc_5019_with_caching_headers() {
     for path in ["/ocsp/bm90IE9DU1A=", "/ocsp/%%%"] {
         let r = client.get(srv.url(path)).send().await.unwrap();
         assert_eq!(r.headers()["cache-control"], "no-store");
-        assert_eq!(r.bytes().await.unwrap().as_ref(), &[0x30, 0x03, 0x0a, 0x01, 0x01]);
+        assert_eq!(
+            r.bytes().await.unwrap().as_ref(),
+            &[0x30, 0x03, 0x0a, 0x01, 0x01]
+        );
     }
-    assert_eq!(post(&srv, b"junk".to_vec()).await, [0x30, 0x03, 0x0a, 0x01, 0x01]);
+    assert_eq!(
+        post(&srv, b"junk".to_vec()).await,
+        [0x30, 0x03, 0x0a, 0x01, 0x01]
+    );
     srv.stop().await;
 }
 
@@ -281,7 +307,13 @@ async fn answers_signed_on_demand_are_rate_limited() {
     common::openssl(
         dir.path(),
         &[
-            "ocsp", "-issuer", "ca.pem", "-serial", "12345", "-reqout", "unknown.der",
+            "ocsp",
+            "-issuer",
+            "ca.pem",
+            "-serial",
+            "12345",
+            "-reqout",
+            "unknown.der",
         ],
     );
     let unknown = std::fs::read(dir.path().join("unknown.der")).unwrap();
@@ -328,7 +360,9 @@ async fn answers_are_refreshed_and_the_responder_renewed_before_they_expire() {
     assert!(text.contains("Digital Signature"), "{text}");
     assert!(text.contains("OCSP Responder"), "{text}");
     let first_responder = std::fs::read(&responder_pem).unwrap();
-    common::assert_cert_lints_clean(&ca::cert_pem_to_der(&String::from_utf8_lossy(&first_responder)).unwrap());
+    common::assert_cert_lints_clean(
+        &ca::cert_pem_to_der(&String::from_utf8_lossy(&first_responder)).unwrap(),
+    );
     let (_, first) = ask(&srv, d, &["-cert", "leaf.pem"], &["-no_nonce"]);
 
     // 13 hours on: less than half of the 24 hours left, the job re-signs.

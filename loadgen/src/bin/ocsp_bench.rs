@@ -21,7 +21,10 @@ use clap::Parser;
 use loadgen::{Error, Session};
 
 #[derive(Parser, Debug)]
-#[command(name = "ocsp-bench", about = "OCSP responses per second: portal vs openssl ocsp")]
+#[command(
+    name = "ocsp-bench",
+    about = "OCSP responses per second: portal vs openssl ocsp"
+)]
 struct Args {
     /// The `portal` binary (default: next to this one).
     #[arg(long)]
@@ -140,10 +143,18 @@ fn get_paths(bin: &Path, dir: &Path, n: usize) -> Result<Vec<String>, Error> {
                 bin,
                 dir,
                 &[
-                    "ocsp", "-issuer", "ca.pem", "-cert", &cert, "-no_nonce", "-reqout", &req,
+                    "ocsp",
+                    "-issuer",
+                    "ca.pem",
+                    "-cert",
+                    &cert,
+                    "-no_nonce",
+                    "-reqout",
+                    &req,
                 ],
             )?;
-            let b64 = base64::engine::general_purpose::STANDARD.encode(std::fs::read(dir.join(req))?);
+            let b64 =
+                base64::engine::general_purpose::STANDARD.encode(std::fs::read(dir.join(req))?);
             Ok(format!(
                 "/ocsp/{}",
                 b64.replace('+', "%2B")

@@ -22,9 +22,9 @@ use sqlx::AnyConnection;
 use time::{Duration, OffsetDateTime};
 
 use super::{DomainError, DomainResult, Services, crl, hex};
+use crate::db;
 use crate::db::certificates::Listed;
 use crate::db::ocsp::StoredOcsp;
-use crate::db;
 
 /// How long an instance serves an answer from memory before reading the table again.
 pub const CACHE_SECS: i64 = 5;

@@ -112,7 +112,8 @@ fn caching_headers(h: &mut HeaderMap, a: &Answer, now: i64) {
 }
 
 fn http_date(unix: i64) -> String {
-    let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(u64::try_from(unix).unwrap_or(0));
+    let t =
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(u64::try_from(unix).unwrap_or(0));
     httpdate::fmt_http_date(t)
 }
 
@@ -126,8 +127,14 @@ mod tests {
         let std = base64::engine::general_purpose::STANDARD.encode(der);
         assert!(std.contains('+') && std.contains('/'));
         assert_eq!(decode_get(&std).as_deref(), Some(&der[..]));
-        assert_eq!(decode_get(std.trim_end_matches('=')).as_deref(), Some(&der[..]));
-        assert_eq!(decode_get(&std.replace('+', " ")).as_deref(), Some(&der[..]));
+        assert_eq!(
+            decode_get(std.trim_end_matches('=')).as_deref(),
+            Some(&der[..])
+        );
+        assert_eq!(
+            decode_get(&std.replace('+', " ")).as_deref(),
+            Some(&der[..])
+        );
         let url = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(der);
         assert_eq!(decode_get(&url).as_deref(), Some(&der[..]));
         assert_eq!(decode_get("not base64!"), None);
