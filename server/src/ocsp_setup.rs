@@ -59,7 +59,7 @@ fn responder_key(config: &Config) -> Result<ca::CaKey, CaSetupError> {
 
 /// When the responder certificate is renewed: a third of its lifetime before it ends.
 fn renew_margin(config: &Config) -> Duration {
-    Duration::days(i64::from(config.ca.ocsp_responder_days)) / 3
+    Duration::days(i64::from(config.ca.ocsp_responder_days)) / 3_i32
 }
 
 /// Whether the current responder should be replaced now.

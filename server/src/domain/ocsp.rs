@@ -235,7 +235,7 @@ pub async fn produce(
 /// Re-signs every answer that is missing or has less than half its validity left (of
 /// certificates not yet expired). Returns how many were signed.
 pub async fn refresh_due(svc: &Services, now: OffsetDateTime) -> DomainResult<usize> {
-    let half = svc.ocsp.validity / 2;
+    let half: Duration = svc.ocsp.validity / 2_i32;
     let mut signed = 0;
     let mut last_first: Option<String> = None;
     loop {
