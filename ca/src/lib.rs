@@ -22,6 +22,7 @@ mod ext;
 mod inspect;
 mod key;
 mod name;
+mod ocsp;
 mod oid;
 mod pem;
 mod serial;
@@ -35,7 +36,8 @@ use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 pub use key::{CaKey, KeyAlgorithm, SignatureAlgorithm};
-pub use pem::{cert_der_to_pem, csr_pem_to_der, encode as pem_encode};
+pub use ocsp::{OcspQuery, OcspQuestion, OcspRefusal, OcspResponder, OcspStatus};
+pub use pem::{cert_der_to_pem, cert_pem_to_der, csr_pem_to_der, encode as pem_encode};
 pub use token::{DEFAULT_MODULE as PKCS11_DEFAULT_MODULE, Pkcs11Uri, TokenSpec};
 pub use weak_keys::FERMAT_ROUNDS;
 

@@ -21,6 +21,15 @@ pub fn csr_pem_to_der(pem: &str) -> Result<Vec<u8>, CsrError> {
     ))
 }
 
+/// The first `CERTIFICATE` block of a PEM text, as DER.
+pub fn cert_pem_to_der(pem: &str) -> Result<Vec<u8>, crate::CaError> {
+    decode_all(pem, "CERTIFICATE")
+        .map_err(crate::CaError::Load)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| crate::CaError::Load("no -----BEGIN CERTIFICATE----- block".into()))
+}
+
 /// DER certificate to PEM.
 pub fn cert_der_to_pem(der: &[u8]) -> String {
     encode("CERTIFICATE", der)

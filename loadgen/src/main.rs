@@ -520,7 +520,7 @@ fn openssl_compare(ca_dir: &Path, public: &str, csrs: &[String]) -> Result<Opens
              subjectKeyIdentifier = hash\n\
              authorityKeyIdentifier = keyid\n\
              crlDistributionPoints = URI:{public}/crl/ca.crl\n\
-             authorityInfoAccess = caIssuers;URI:{public}/ca.cer\n"
+             authorityInfoAccess = OCSP;URI:{public}/ocsp, caIssuers;URI:{public}/ca.cer\n"
         ),
     )?;
     for (i, c) in csrs.iter().enumerate() {

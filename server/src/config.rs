@@ -100,6 +100,14 @@ pub struct CaSettings {
     pub validity_days: u32,
     pub crl_validity_hours: u32,
     pub allow_ec_p256: bool,
+    /// OCSP answers are good for this long (nextUpdate - thisUpdate); re-signed at half.
+    pub ocsp_validity_hours: u32,
+    /// Lifetime of the delegated OCSP responder certificate; a new one is issued when a
+    /// third of it is left.
+    pub ocsp_responder_days: u32,
+    /// OCSP answers signed on request (unknown serials, SHA-256 CertIDs, several
+    /// certificates in one request), per second at most; beyond it, `tryLater`.
+    pub ocsp_sign_per_second: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -240,6 +248,9 @@ impl Default for CaSettings {
             validity_days: 730,
             crl_validity_hours: 168,
             allow_ec_p256: true,
+            ocsp_validity_hours: 24,
+            ocsp_responder_days: 30,
+            ocsp_sign_per_second: 50,
         }
     }
 }
@@ -329,6 +340,24 @@ impl Config {
         if self.ca.validity_days == 0 || self.ca.crl_validity_hours == 0 {
             return Err(ConfigError::Invalid(
                 "ca.validity_days and ca.crl_validity_hours must be positive".into(),
+            ));
+        }
+        let ca = &self.ca;
+        if ca.ocsp_validity_hours == 0
+            || ca.ocsp_responder_days == 0
+            || ca.ocsp_sign_per_second == 0
+        {
+            return Err(ConfigError::Invalid(
+                "ca.ocsp_validity_hours, ca.ocsp_responder_days and ca.ocsp_sign_per_second \
+                 must be positive"
+                    .into(),
+            ));
+        }
+        // The responder certificate is renewed with a third of its life left; every answer
+        // must end before the old one does.
+        if u64::from(ca.ocsp_validity_hours) * 3 > u64::from(ca.ocsp_responder_days) * 24 {
+            return Err(ConfigError::Invalid(
+                "ca.ocsp_validity_hours must be at most a third of ca.ocsp_responder_days".into(),
             ));
         }
         // It becomes a link on a page of ours: no `javascript:` or other schemes.

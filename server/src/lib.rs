@@ -15,6 +15,7 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod metrics;
+pub mod ocsp_setup;
 pub mod state;
 
 use std::net::SocketAddr;
@@ -59,7 +60,7 @@ pub fn profile(config: &Config) -> ca::Profile {
         validity_days: config.ca.validity_days,
         crl_url: format!("{base}/crl/ca.crl"),
         ca_issuers_url: format!("{base}/ca.cer"),
-        ocsp_url: None,
+        ocsp_url: Some(format!("{base}/ocsp")),
         crl_validity_hours: config.ca.crl_validity_hours,
         allow_ec_p256: config.ca.allow_ec_p256,
     }
@@ -96,6 +97,7 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> Result<Built, Start
     config.validate()?;
     let db = open_db(&config).await?;
     let ca = ca_setup::load_or_create(&config, clock.now())?;
+    let responder = ocsp_setup::load_or_issue(&config, &ca, clock.now())?;
     let card_trust = auth::card::load_trust(&config.auth).map_err(StartError::CardTrust)?;
     let worker = if config.mail_worker {
         Some(mailer::Worker::new(
@@ -119,6 +121,12 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> Result<Built, Start
         mail_domain: host_of(&config.public_url()),
         applications_per_day: config.server.applications_per_company_per_day,
         metrics: Arc::new(metrics::Metrics::new()),
+        ocsp: domain::ocsp::Ocsp::new(
+            responder,
+            config.ca.ocsp_validity_hours,
+            config.ca.ocsp_sign_per_second,
+            clock.now(),
+        ),
     };
     let limiter = LoginLimiter::new(&config.auth);
     let trusted_proxies = config.server.proxies()?;
@@ -134,6 +142,9 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> Result<Built, Start
     });
     // Serve a CRL from the first request on, signed by the CA we run with now.
     domain::crl::current(&state.svc, state.now()).await?;
+    // And an OCSP answer for every certificate (those issued before, or gone stale while
+    // the portal was down).
+    domain::ocsp::refresh_due(&state.svc, state.now()).await?;
     if state.config.auth.dev_login {
         tracing::warn!("the development login is ENABLED (auth.dev_login); never in production");
     }
@@ -246,8 +257,9 @@ pub async fn run_jobs_once(state: &AppState) -> bool {
 }
 
 /// The periodic jobs at `now`: expiry of unpaid applications, session and rate-limit
-/// housekeeping. Callers hold the jobs' lease (or are the only instance).
+/// housekeeping, OCSP upkeep. Callers hold the jobs' lease (or are the only instance).
 pub async fn run_jobs(state: &AppState, now: time::OffsetDateTime) {
+    renew_ocsp(state, now).await;
     match domain::expiry::run(&state.svc, now).await {
         Ok(cancelled) if !cancelled.is_empty() => state.mail_queued(),
         Ok(_) => {}
@@ -282,6 +294,26 @@ pub async fn run_lifecycle_jobs(state: &AppState, now: time::OffsetDateTime) {
     }
     if let Err(e) = domain::retention::run(&state.svc, l.personal_data_retention_days, now).await {
         tracing::warn!(error = %e, "personal-data retention job failed");
+    }
+}
+
+/// Renews the OCSP responder certificate when it nears its end, then re-signs the answers
+/// that are due (all of them after a renewal is not needed: the old ones stay valid).
+pub async fn renew_ocsp(state: &AppState, now: time::OffsetDateTime) {
+    let svc = &state.svc;
+    if ocsp_setup::due(&state.config, &svc.ocsp.current().responder, now) {
+        // Opening a token key blocks.
+        let (config, ca) = (state.config.clone(), svc.ca.clone());
+        let renewed =
+            tokio::task::spawn_blocking(move || ocsp_setup::load_or_issue(&config, &ca, now)).await;
+        match renewed {
+            Ok(Ok(r)) => svc.ocsp.replace_responder(r),
+            Ok(Err(e)) => tracing::warn!(error = %e, "OCSP responder renewal failed"),
+            Err(e) => tracing::warn!(error = %e, "OCSP responder renewal task failed"),
+        }
+    }
+    if let Err(e) = domain::ocsp::refresh_due(svc, now).await {
+        tracing::warn!(error = %e, "OCSP refresh failed");
     }
 }
 
@@ -336,6 +368,10 @@ mod tests {
         let p = profile(&c);
         assert_eq!(p.crl_url, "https://portal.example.gov.tw/crl/ca.crl");
         assert_eq!(p.ca_issuers_url, "https://portal.example.gov.tw/ca.cer");
+        assert_eq!(
+            p.ocsp_url.as_deref(),
+            Some("https://portal.example.gov.tw/ocsp")
+        );
         assert_eq!(
             host_of("https://portal.example.gov.tw:8443/x"),
             "portal.example.gov.tw"

@@ -340,6 +340,43 @@ async fn two_tiers(dir: &Path, key_toml: &str) {
         ],
     );
     assert!(text.starts_with("leaf.pem: OK"), "{text}");
+    // OCSP: the answer is signed by the responder the issuing CA certified (its key beside
+    // the issuing key: the same token, or a file encrypted with the same passphrase).
+    let url = srv.url("/ocsp");
+    let out = tools::openssl(
+        &d,
+        &[
+            "ocsp",
+            "-issuer",
+            "ica.pem",
+            "-cert",
+            "leaf.pem",
+            "-url",
+            &url,
+            "-CAfile",
+            "root.pem",
+            "-verify_other",
+            "ica.pem",
+            "-no_nonce",
+            "-respout",
+            "ocsp.der",
+        ],
+    );
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("Response verify OK") && text.contains("leaf.pem: good"),
+        "{text}"
+    );
+    let f = common::lint(
+        "lint_ocsp_response",
+        &[],
+        &std::fs::read(d.join("ocsp.der")).unwrap(),
+    );
+    assert!(f.is_empty(), "pkilint lint_ocsp_response findings:\n{f}");
     // The leaf's AIA names the issuing CA certificate the portal serves.
     let leaf_text = openssl_ok(&d, &["x509", "-in", "leaf.pem", "-noout", "-text"]);
     assert!(
@@ -366,6 +403,8 @@ async fn two_tiers_with_an_encrypted_issuing_key_file() {
     .await;
     let key = std::fs::read_to_string(dir.path().join("data/ca.key")).unwrap();
     assert!(key.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"));
+    let key = std::fs::read_to_string(dir.path().join("data/ocsp-responder.key")).unwrap();
+    assert!(key.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"));
 }
 
 #[test]
@@ -384,7 +423,8 @@ fn two_tiers_with_the_issuing_key_in_a_softhsm_token() {
             .build()
             .unwrap()
             .block_on(two_tiers(dir.path(), &key_toml));
-        // No key file: the key is in the token.
+        // No key file: the keys (the CA's and the OCSP responder's) are in the token.
         assert!(!dir.path().join("data/ca.key").exists());
+        assert!(!dir.path().join("data/ocsp-responder.key").exists());
     });
 }

@@ -210,6 +210,27 @@ pub struct Listed {
     pub reason: Option<String>,
 }
 
+const LISTED_COLUMNS: &str = "serial_hex, status, status_changed_at, status_reason, not_before";
+
+impl Listed {
+    fn from_row(r: &AnyRow) -> Result<Listed, sqlx::Error> {
+        let changed: Option<i64> = r.try_get("status_changed_at")?;
+        Ok(Listed {
+            serial_hex: r.try_get("serial_hex")?,
+            status: decode(
+                "certificate status",
+                r.try_get("status")?,
+                CertStatus::from_code,
+            )?,
+            since: match changed {
+                Some(t) => t,
+                None => r.try_get("not_before")?,
+            },
+            reason: r.try_get("status_reason")?,
+        })
+    }
+}
+
 /// Every issued certificate whose stored status is one of `statuses`.
 pub async fn issued_in(
     conn: &mut AnyConnection,
@@ -219,8 +240,7 @@ pub async fn issued_in(
         return Ok(Vec::new());
     }
     let sql = format!(
-        "SELECT serial_hex, status, status_changed_at, status_reason, not_before FROM certificates \
-         WHERE status IN ({}) AND cert_der IS NOT NULL",
+        "SELECT {LISTED_COLUMNS} FROM certificates WHERE status IN ({}) AND cert_der IS NOT NULL",
         placeholders(1, statuses.len())
     );
     let mut q = sqlx::query(&sql);
@@ -230,22 +250,7 @@ pub async fn issued_in(
     q.fetch_all(&mut *conn)
         .await?
         .iter()
-        .map(|r| {
-            let changed: Option<i64> = r.try_get("status_changed_at")?;
-            Ok(Listed {
-                serial_hex: r.try_get("serial_hex")?,
-                status: decode(
-                    "certificate status",
-                    r.try_get("status")?,
-                    CertStatus::from_code,
-                )?,
-                since: match changed {
-                    Some(t) => t,
-                    None => r.try_get("not_before")?,
-                },
-                reason: r.try_get("status_reason")?,
-            })
-        })
+        .map(Listed::from_row)
         .collect()
 }
 
@@ -272,4 +277,21 @@ pub async fn renewals_past_grace(
     .bind(now)
     .bind(limit);
     super::ids(conn, q).await
+}
+
+/// The issued certificate with this serial, whatever its status (OCSP answers).
+pub async fn issued_by_serial(
+    conn: &mut AnyConnection,
+    serial_hex: &str,
+) -> Result<Option<Listed>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {LISTED_COLUMNS} FROM certificates WHERE serial_hex = $1 AND cert_der IS NOT NULL"
+    );
+    optional(
+        conn,
+        &sql,
+        Value::Text(serial_hex.to_owned()),
+        Listed::from_row,
+    )
+    .await
 }

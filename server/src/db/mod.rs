@@ -19,6 +19,7 @@ pub mod certificates;
 pub mod counters;
 pub mod crls;
 pub mod leases;
+pub mod ocsp;
 pub mod operators;
 pub mod query;
 pub mod rate_limits;

@@ -8,6 +8,7 @@ use sqlx::AnyConnection;
 use time::{Duration, OffsetDateTime};
 
 use super::{DomainError, DomainResult, Services, from_unix};
+use crate::db::certificates::Listed;
 use crate::db::crls::StoredCrl;
 use crate::db::{self, counters};
 
@@ -29,6 +30,22 @@ fn listed_as(status: CertStatus, recorded: Option<&str>) -> Option<ca::Revocatio
     }
 }
 
+/// The certificate's CRL entry (serial, time, reason); `None` when it is not listed. OCSP
+/// answers say `revoked` with the same time and reason, so both always agree.
+pub(crate) fn revoked_entry(c: &Listed) -> DomainResult<Option<ca::RevokedEntry>> {
+    let Some(reason) = listed_as(c.status, c.reason.as_deref()) else {
+        return Ok(None);
+    };
+    let serial = ca::Serial::from_hex(&c.serial_hex).ok_or_else(|| {
+        DomainError::Internal(format!("bad serial {} in the database", c.serial_hex))
+    })?;
+    Ok(Some(ca::RevokedEntry {
+        serial,
+        revoked_at: from_unix(c.since)?,
+        reason,
+    }))
+}
+
 /// Sign and store a CRL of every revoked or held certificate. Returns its number.
 pub async fn regenerate(
     conn: &mut AnyConnection,
@@ -46,17 +63,9 @@ pub async fn regenerate(
     let listed = db::certificates::issued_in(conn, &on_crl).await?;
     let mut entries = Vec::with_capacity(listed.len());
     for c in &listed {
-        let serial = ca::Serial::from_hex(&c.serial_hex).ok_or_else(|| {
-            DomainError::Internal(format!("bad serial {} in the database", c.serial_hex))
-        })?;
-        let reason = listed_as(c.status, c.reason.as_deref()).ok_or_else(|| {
+        entries.push(revoked_entry(c)?.ok_or_else(|| {
             DomainError::Internal(format!("{} is not a CRL status", c.status.code()))
-        })?;
-        entries.push(ca::RevokedEntry {
-            serial,
-            revoked_at: from_unix(c.since)?,
-            reason,
-        });
+        })?);
     }
     let this_update = now.replace_nanosecond(0).unwrap_or(now);
     let crl_number = u64::try_from(number)

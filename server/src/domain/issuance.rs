@@ -109,6 +109,8 @@ async fn sign_stored(
             "the certificate was stored by another request".into(),
         ));
     }
+    // Its OCSP answer (`good`) exists from the moment the certificate does.
+    super::ocsp::produce(conn, svc, &cert.serial_hex, now).await?;
     Ok(der)
 }
 

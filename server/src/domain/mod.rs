@@ -14,6 +14,7 @@ pub mod crl;
 pub mod expiry;
 pub mod issuance;
 pub mod notify;
+pub mod ocsp;
 pub mod payments;
 pub mod reconciliation;
 pub mod registrations;
@@ -46,6 +47,8 @@ pub struct Services {
     /// New applications one company may file per day (Taiwan time); 0 is no limit.
     pub applications_per_day: u32,
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// The OCSP responder and this instance's answer cache.
+    pub ocsp: ocsp::Ocsp,
 }
 
 #[derive(Debug, thiserror::Error)]

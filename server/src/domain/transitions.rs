@@ -22,7 +22,7 @@ use sqlx::AnyConnection;
 use time::OffsetDateTime;
 
 use super::notify::{self, Extra};
-use super::{Actor, DomainError, DomainResult, Services, audit, crl};
+use super::{Actor, DomainError, DomainResult, Services, audit, crl, ocsp};
 use crate::db::applications::AppRow;
 use crate::db::certificates::CertRow;
 use crate::db::{applications, certificates, registrations};
@@ -503,6 +503,10 @@ pub async fn apply(
                 // Revoked and held certificates are on the CRL: every change re-signs it.
                 let number = crl::regenerate(conn, svc, now).await?;
                 add(&mut note.detail, "crl_number", number.into());
+                // And its pre-produced OCSP answer, in the same transaction.
+                if cert.cert_der.is_some() {
+                    ocsp::produce(conn, svc, &cert.serial_hex, now).await?;
+                }
             }
             (row.mail, row.audit, issuing)
         }

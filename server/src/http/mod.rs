@@ -7,6 +7,7 @@ mod auth;
 pub mod client_ip;
 pub mod extract;
 pub mod headers;
+mod ocsp;
 pub mod ops;
 pub mod pages;
 mod public;
@@ -88,6 +89,11 @@ pub fn router(state: AppState) -> Router {
         .route("/ca-chain.pem", get(public::ca_chain_pem))
         .route("/root.cer", get(public::root_cer))
         .route("/crl/ca.crl", get(public::crl))
+        .route(
+            "/ocsp",
+            post(ocsp::post).layer(DefaultBodyLimit::max(ocsp::BODY_LIMIT)),
+        )
+        .route("/ocsp/{*request}", get(ocsp::get))
         .route("/downloads/card-bridge", get(public::card_bridge_download))
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
