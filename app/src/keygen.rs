@@ -40,8 +40,10 @@ extern "C" {
     async fn js_init(this: &Module) -> std::result::Result<JsValue, JsValue>;
 
     #[wasm_bindgen(method, js_name = generateKey, catch)]
-    async fn js_generate_key(this: &Module, opts: &JsValue)
-    -> std::result::Result<JsValue, JsValue>;
+    async fn js_generate_key(
+        this: &Module,
+        opts: &JsValue,
+    ) -> std::result::Result<JsValue, JsValue>;
 
     #[wasm_bindgen(method, js_name = signCsr, catch)]
     async fn js_sign_csr(
@@ -54,8 +56,7 @@ extern "C" {
     fn js_build_pfx(this: &Module, options: &JsValue) -> std::result::Result<Uint8Array, JsValue>;
 
     #[wasm_bindgen(method, js_name = certificateToDer, catch)]
-    fn js_certificate_to_der(this: &Module, pem: &str)
-    -> std::result::Result<Uint8Array, JsValue>;
+    fn js_certificate_to_der(this: &Module, pem: &str) -> std::result::Result<Uint8Array, JsValue>;
 
     /// The `KeyVault` class itself (for its static `open`).
     #[wasm_bindgen(method, getter, js_name = KeyVault)]
@@ -149,7 +150,12 @@ fn set(o: &Object, k: &str, v: &JsValue) {
 
 /// Loads the keygen wasm (once).
 pub async fn init() -> Result<()> {
-    module().await?.js_init().await.map(|_| ()).map_err(KeygenError::from)
+    module()
+        .await?
+        .js_init()
+        .await
+        .map(|_| ())
+        .map_err(KeygenError::from)
 }
 
 /// A generated key pair (the package's `GeneratedKey` object; `pkcs8` is secret, and a
@@ -176,7 +182,11 @@ pub async fn generate_key(on_phase: impl FnMut(String) + 'static) -> Result<Key>
     set(&opts, "algorithm", &algorithm);
     set(&opts, "backend", &"auto".into());
     set(&opts, "onPhase", cb.as_ref());
-    let key = module().await?.js_generate_key(&opts).await.map_err(KeygenError::from);
+    let key = module()
+        .await?
+        .js_generate_key(&opts)
+        .await
+        .map_err(KeygenError::from);
     // The callback must outlive the promise; it is dropped only after it settled.
     drop(cb);
     key.map(Key)

@@ -52,9 +52,8 @@ mod worker;
 use time::{Date, OffsetDateTime};
 
 pub use outbox::{
-    OutboxRow, OutboxState, QueueStats, enqueue_with_domain, erase_recipients, get_mail,
-    list_mail, queue_stats,
-    retry_failed,
+    OutboxRow, OutboxState, QueueStats, enqueue_with_domain, erase_recipients, get_mail, list_mail,
+    queue_stats, retry_failed,
 };
 pub use transport::{MailTransport, SmtpConfig, SmtpSecurity, default_from};
 pub use worker::{RunStats, Worker, WorkerOptions};
@@ -80,7 +79,7 @@ pub enum MailKind {
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 8] = [
+    pub const ALL: [MailKind; 9] = [
         MailKind::Submitted,
         MailKind::Paid,
         MailKind::Issued,

@@ -140,6 +140,7 @@ fn body(kind: MailKind, p: &MailParams, serial: &str) -> String {
                 "下一步：請於到期前提出展期申請，以免通關作業中斷：\n  {base}/#/apply/renew/{serial}"
             );
             b.push_str("展期之新憑證完成註冊後，原憑證即予註銷（原因：已被取代）。\n");
+        }
         MailKind::Withdrawn => {
             let _ = writeln!(
                 b,

@@ -41,10 +41,11 @@ async fn every_kind_arrives_with_its_subject_at_the_contact_address(db: TestDb) 
     }
 
     let stats = worker.run_once(NOW).await.unwrap();
-    assert_eq!((stats.claimed, stats.sent), (7, 7), "{stats:?}");
+    let n = u32::try_from(MailKind::ALL.len()).unwrap();
+    assert_eq!((stats.claimed, stats.sent), (n, n), "{stats:?}");
 
     let got = read_maildir(&maildir);
-    assert_eq!(got.len(), 7, "{got:#?}");
+    assert_eq!(got.len(), MailKind::ALL.len(), "{got:#?}");
     for (id, to, rendered) in &expected {
         let row = get_mail(&db.pool, *id).await.unwrap().unwrap();
         assert_eq!(row.state, OutboxState::Sent);
@@ -75,7 +76,7 @@ async fn every_kind_arrives_with_its_subject_at_the_contact_address(db: TestDb) 
     assert!(serial_in_subject.body.contains("2026-12-08"));
 
     let sent = list_mail(&db.pool, Some(MailState::Sent)).await.unwrap();
-    assert_eq!(sent.len(), 7);
+    assert_eq!(sent.len(), MailKind::ALL.len());
     assert!(
         sent.iter()
             .all(|v| v.sent_at.as_deref() == Some("2026-11-24T09:30:00Z"))
@@ -88,7 +89,7 @@ async fn every_kind_arrives_with_its_subject_at_the_contact_address(db: TestDb) 
     );
 
     assert_eq!(worker.run_once(at(3600)).await.unwrap().claimed, 0);
-    assert_eq!(maildir_count(&maildir), 7);
+    assert_eq!(maildir_count(&maildir), MailKind::ALL.len());
 }
 
 async fn rolled_back_status_change_sends_nothing(db: TestDb) {

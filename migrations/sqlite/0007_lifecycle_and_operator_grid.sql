@@ -14,8 +14,7 @@ CREATE TABLE expiry_reminders (
 -- When the retention job erased the contact and national ID of the application (NULL: kept).
 ALTER TABLE applications ADD COLUMN personal_data_erased_at INTEGER;
 
--- The operator's grid pages newest first, with or without a status filter, or by company name.
-CREATE INDEX applications_created ON applications (created_at, id);
+-- The operator's grid pages by status or by company name (newest first by 0006's applications_created).
 CREATE INDEX applications_status_created ON applications (status, created_at, id);
 CREATE INDEX applications_company_name ON applications (company_name, id);
 CREATE INDEX certificates_not_after ON certificates (not_after);

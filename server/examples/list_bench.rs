@@ -13,7 +13,12 @@
 //! (default `list_bench_<pid>`), dropped afterwards.
 
 // A benchmark: a failure is a panic with the reason.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::print_stdout)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout
+)]
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -50,7 +55,11 @@ async fn fill(db: &server::db::Db, n: usize) {
             "INSERT INTO bills (bill_no, application_id, amount, issued_at, due_at, status) VALUES ",
         );
         for j in i..end {
-            let company = if j % 2 == 0 { BIG.to_owned() } else { tax_id(j % 1000 / 2) };
+            let company = if j % 2 == 0 {
+                BIG.to_owned()
+            } else {
+                tax_id(j % 1000 / 2)
+            };
             let status = ["10", "20", "A0", "A9"][j % 4];
             // One application per 30 s, oldest first.
             let at = now - (n - j) as i64 * 30;
@@ -80,7 +89,10 @@ async fn fill(db: &server::db::Db, n: usize) {
         server::db::Backend::Postgres => "ANALYZE applications; ANALYZE bills",
     };
     sqlx::raw_sql(analyze).execute(&db.pool).await.unwrap();
-    println!("  filled {n} applications + bills in {:.1} s", start.elapsed().as_secs_f64());
+    println!(
+        "  filled {n} applications + bills in {:.1} s",
+        start.elapsed().as_secs_f64()
+    );
 }
 
 async fn measure(state: &server::state::AppState, label: &str, actor: &Actor, q: ApplicationQuery) {
@@ -125,7 +137,10 @@ async fn run(url: &str, n: usize) {
     fill(&state.svc.db, n).await;
     let big = Actor::Applicant { tax_id: BIG.into() };
     let small = Actor::Applicant { tax_id: tax_id(7) };
-    let ops = Actor::Operator { username: "bench".into() };
+    let ops = Actor::Operator {
+        username: "bench".into(),
+        role: proto::OperatorRole::Auditor,
+    };
     let q = |page: Option<u32>| ApplicationQuery {
         page,
         ..ApplicationQuery::default()
@@ -134,17 +149,53 @@ async fn run(url: &str, n: usize) {
         "  {:<52} {:>7} {:>13} {:>5} {:>8} {:>8}",
         "query (page size 10)", "total", "page/pages", "rows", "p50 ms", "p90 ms"
     );
-    measure(&state, "applicant, 50% of all rows: first page", &big, q(None)).await;
-    measure(&state, "applicant, 50% of all rows: page 100", &big, q(Some(100))).await;
-    measure(&state, "applicant, 50% of all rows: last page", &big, q(Some(u32::MAX))).await;
+    measure(
+        &state,
+        "applicant, 50% of all rows: first page",
+        &big,
+        q(None),
+    )
+    .await;
+    measure(
+        &state,
+        "applicant, 50% of all rows: page 100",
+        &big,
+        q(Some(100)),
+    )
+    .await;
+    measure(
+        &state,
+        "applicant, 50% of all rows: last page",
+        &big,
+        q(Some(u32::MAX)),
+    )
+    .await;
     let paid = ApplicationQuery {
         status: Some(proto::Status::Paid),
         ..ApplicationQuery::default()
     };
-    measure(&state, "applicant, 50% of all rows: status 20, first page", &big, paid).await;
-    measure(&state, "applicant with 100 rows: first page", &small, q(None)).await;
+    measure(
+        &state,
+        "applicant, 50% of all rows: status 20, first page",
+        &big,
+        paid,
+    )
+    .await;
+    measure(
+        &state,
+        "applicant with 100 rows: first page",
+        &small,
+        q(None),
+    )
+    .await;
     measure(&state, "operator, every row: first page", &ops, q(None)).await;
-    measure(&state, "operator, every row: last page", &ops, q(Some(u32::MAX))).await;
+    measure(
+        &state,
+        "operator, every row: last page",
+        &ops,
+        q(Some(u32::MAX)),
+    )
+    .await;
 }
 
 fn pg_admin_url() -> String {
@@ -162,7 +213,10 @@ async fn main() {
 
     println!("sqlite");
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display());
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("bench.db").display()
+    );
     run(&url, n).await;
 
     let admin = pg_admin_url();

@@ -195,6 +195,7 @@ async fn fill(srv: &TestServer, b: Backend, n: i64) {
 async fn time_list(srv: &TestServer, q: &ApplicationQuery, sort: GridSort, runs: usize) -> f64 {
     let ops = server::domain::Actor::Operator {
         username: "bench".into(),
+        role: proto::OperatorRole::Auditor,
     };
     let mut ms = Vec::with_capacity(runs);
     for _ in 0..runs {

@@ -391,7 +391,7 @@ async fn two_tiers(dir: &Path, key_toml: &str) {
     srv.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn two_tiers_with_an_encrypted_issuing_key_file() {
     let dir = tempfile::tempdir().unwrap();
     let pass = dir.path().join("pass");

@@ -659,7 +659,9 @@ async fn static_files_compressed_and_cached_by_name() {
     }
     // A hashed name that does not exist (an old page after its files were pruned) is not
     // answered with the page, which the browser would then keep for a year.
-    let r = get("/assets/app-ffffffffffffffff/app.js", "br").await.unwrap();
+    let r = get("/assets/app-ffffffffffffffff/app.js", "br")
+        .await
+        .unwrap();
     assert_eq!(r.status().as_u16(), 404);
     assert_eq!(r.headers()["cache-control"], "no-store");
     // API answers are never stored.

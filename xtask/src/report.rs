@@ -10,7 +10,10 @@ use crate::compress;
 /// Prints one line per file and a total.
 pub fn sizes(dir: &Path, files: &[&str]) -> Result<()> {
     let (mut raw_total, mut gz_total, mut br_total) = (0, 0, 0);
-    println!("{:<40} {:>10} {:>10} {:>10}", "file", "raw", "gzip -9", "brotli");
+    println!(
+        "{:<40} {:>10} {:>10} {:>10}",
+        "file", "raw", "gzip -9", "brotli"
+    );
     for f in files {
         let data = std::fs::read(dir.join(f))?;
         let gz = compress::gzip(&data)?.len();
@@ -20,6 +23,9 @@ pub fn sizes(dir: &Path, files: &[&str]) -> Result<()> {
         gz_total += gz;
         br_total += br;
     }
-    println!("{:<40} {raw_total:>10} {gz_total:>10} {br_total:>10}", "total");
+    println!(
+        "{:<40} {raw_total:>10} {gz_total:>10} {br_total:>10}",
+        "total"
+    );
     Ok(())
 }

@@ -67,12 +67,22 @@ pub fn run(o: &Options) -> Result<()> {
         std::fs::read_to_string(shell_dir.join(f))
             .with_context(|| format!("reading {}", shell_dir.join(f).display()))
     };
-    let style_url = publish_file(&stylesheet(&paths::root().join("style"))?, &assets, "style", "css")?;
+    let style_url = publish_file(
+        &stylesheet(&paths::root().join("style"))?,
+        &assets,
+        "style",
+        "css",
+    )?;
     let boot = shell("boot.js")?
         .replace("__APP_JS__", &format!("{app_url}/app.js"))
         .replace("__APP_WASM__", &format!("{app_url}/app_bg.wasm"));
     let boot_url = publish_file(boot.as_bytes(), &assets, "boot", "js")?;
-    let unsupported_url = publish_file(shell("unsupported.js")?.as_bytes(), &assets, "unsupported", "js")?;
+    let unsupported_url = publish_file(
+        shell("unsupported.js")?.as_bytes(),
+        &assets,
+        "unsupported",
+        "js",
+    )?;
     compress::tree(&assets)?;
     compress::tree(&keygen_dir)?;
 
@@ -190,7 +200,10 @@ fn publish_dir(from: &Path, files: &[&str], assets: &Path, stem: &str) -> Result
         parts.push(f.as_bytes().to_vec());
         parts.push(std::fs::read(from.join(f)).with_context(|| format!("reading {f}"))?);
     }
-    let name = format!("{stem}-{}", digest(&parts.iter().map(Vec::as_slice).collect::<Vec<_>>()));
+    let name = format!(
+        "{stem}-{}",
+        digest(&parts.iter().map(Vec::as_slice).collect::<Vec<_>>())
+    );
     let target = assets.join(&name);
     if !target.exists() {
         let tmp = assets.join(format!(".{name}.tmp"));
@@ -344,7 +357,11 @@ mod tests {
         for attr in ["src=\"", "href=\""] {
             for (i, _) in html.match_indices(attr) {
                 let rest = &html[i + attr.len()..];
-                assert!(rest.starts_with("/assets/"), "unhashed reference: {}", &rest[..40.min(rest.len())]);
+                assert!(
+                    rest.starts_with("/assets/"),
+                    "unhashed reference: {}",
+                    &rest[..40.min(rest.len())]
+                );
             }
         }
         Ok(())

@@ -15,8 +15,7 @@ use crate::keygen::{Vault, vault_owner};
 use crate::route::Route;
 use crate::session::use_session;
 use crate::widgets::{
-    CertBadge, Confirm, ErrorBox, ExpiryMark, PageInfo, Pager, StatusBadge, local_date,
-    local_date_time,
+    CertBadge, Confirm, ErrorBox, ExpiryMark, PageInfo, Pager, StatusBadge, local_date_time,
 };
 
 pub fn type_options() -> Vec<(&'static str, &'static str, &'static str)> {

@@ -60,6 +60,15 @@ pub async fn put(conn: &mut AnyConnection, r: &StoredOcsp) -> Result<(), sqlx::E
     Ok(())
 }
 
+/// Drops the certificate's stored answer (requests are then answered on demand).
+pub async fn remove(conn: &mut AnyConnection, serial_hex: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM ocsp_responses WHERE serial_hex = $1")
+        .bind(serial_hex.to_owned())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 /// Issued certificates still valid after `valid_after` whose answer is missing or ends
 /// before `refresh_before`, oldest certificate first, at most `limit`.
 pub async fn due(

@@ -84,7 +84,8 @@ mod history_tests {
         );
         assert_eq!(
             name(Actor::Operator {
-                username: "ops".into()
+                username: "ops".into(),
+                role: proto::OperatorRole::Officer,
             }),
             HistoryActor::Operator
         );

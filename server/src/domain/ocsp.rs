@@ -214,6 +214,19 @@ pub async fn produce(
     let cur = svc.ocsp.current();
     let this_update = now.replace_nanosecond(0).unwrap_or(now);
     let next = next_update(svc, &cur, this_update);
+    if next <= this_update {
+        // The responder certificate has ended and the periodic job has not renewed it yet:
+        // a status change must not fail for it, and the old answer must not outlive the
+        // change. Requests are answered on demand once the job renews the responder, and the
+        // job signs the missing answer.
+        tracing::warn!(
+            serial = serial_hex,
+            "OCSP responder expired; stored answer dropped"
+        );
+        db::ocsp::remove(conn, serial_hex).await?;
+        svc.ocsp.forget(&serial);
+        return Ok(());
+    }
     let der = cur
         .responder
         .sign_for_serial(serial, status, this_update, next)?;

@@ -69,6 +69,8 @@ async fn supersede_target(
         &old,
         &issuing,
         &why,
+        // The Supersede row of the transition table carries reasonCode superseded.
+        None,
         &issuing,
         now,
     )

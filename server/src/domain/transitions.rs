@@ -487,7 +487,8 @@ pub async fn apply(
         } => {
             let row = cert_row(event)?;
             if let Becomes(to) = row.to {
-                let (reason, placed_by) = status_mark(to, actor, note.reason_code.or(row.crl_reason));
+                let (reason, placed_by) =
+                    status_mark(to, actor, note.reason_code.or(row.crl_reason));
                 let mark = certificates::StatusMark {
                     reason,
                     hold_placed_by: placed_by.as_deref(),
