@@ -4,10 +4,11 @@
 source "$(dirname "$0")/lib.sh"
 mode="${1:-test}"
 
+# fonts-noto-cjk: the browser tests' screenshots and the printed slip must show Chinese, not boxes.
 APT_RUN=(ca-certificates curl pkg-config gcc libc6-dev)
 APT_TEST=(chromium chromium-driver firefox-esr libnss3-tools openssl openjdk-17-jre-headless
           pcscd libpcsclite-dev vsmartcard-vpcd opensc util-linux python3 python3-pip python3-venv
-          softhsm2 postgresql-client)
+          softhsm2 postgresql-client fonts-noto-cjk)
 
 missing=()
 want=("${APT_RUN[@]}"); [ "$mode" = test ] && want+=("${APT_TEST[@]}")

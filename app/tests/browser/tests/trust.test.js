@@ -22,7 +22,7 @@ let browser;
 let files;
 
 before(async () => {
-  if (!existsSync(path.join(DIST, 'app/app_bg.wasm'))) {
+  if (!existsSync(path.join(DIST, 'index.html'))) {
     throw new Error(`${DIST} is missing the app: run \`cargo xtask web\` first`);
   }
   portal = await startFakePortal(DIST);
