@@ -135,6 +135,31 @@ fn pick(bases: &[String]) -> &str {
 pub const OPERATOR: &str = "load-op";
 pub const OPERATOR_PASSWORD: &str = "load operator password";
 
+/// Adds the run's operator account ([`OPERATOR`]) with `portal operator add`, in the
+/// environment `env` the portal will start with (the CLI migrates the database first).
+pub fn add_operator(
+    portal: &std::path::Path,
+    env: &[(&str, String)],
+    log: &std::fs::File,
+) -> Result<(), Error> {
+    use std::io::Write as _;
+    let mut adding = std::process::Command::new(portal)
+        .env_remove("PORTAL_CONFIG")
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .args(["operator", "add", "--username", OPERATOR])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::from(log.try_clone()?))
+        .spawn()?;
+    if let Some(mut stdin) = adding.stdin.take() {
+        writeln!(stdin, "{OPERATOR_PASSWORD}")?;
+    }
+    if !adding.wait()?.success() {
+        return Err("portal operator add failed (see portal.log)".into());
+    }
+    Ok(())
+}
+
 impl Session {
     /// An operator session, logged in with a password.
     pub async fn operator(base: &str, username: &str, password: &str) -> Result<Session, String> {

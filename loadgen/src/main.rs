@@ -359,22 +359,7 @@ impl Spawned {
             // Mail goes to the default maildir in the data directory.
             ("PORTAL_MAIL_WORKER", "true".into()),
         ];
-        // The operator account the run logs in with (the CLI migrates the database first).
-        let mut adding = std::process::Command::new(portal)
-            .env_remove("PORTAL_CONFIG")
-            .envs(env.iter().map(|(k, v)| (k, v)))
-            .args(["operator", "add", "--username", loadgen::OPERATOR])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::from(log.try_clone()?))
-            .spawn()?;
-        if let Some(mut stdin) = adding.stdin.take() {
-            use std::io::Write as _;
-            writeln!(stdin, "{}", loadgen::OPERATOR_PASSWORD)?;
-        }
-        if !adding.wait()?.success() {
-            return Err("portal operator add failed (see portal.log)".into());
-        }
+        loadgen::add_operator(portal, &env, &log)?;
         let mut cmd = tokio::process::Command::new(portal);
         cmd.env_remove("PORTAL_CONFIG")
             .envs(env.iter().map(|(k, v)| (k, v)))

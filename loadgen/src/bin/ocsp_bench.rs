@@ -11,6 +11,7 @@
 //! unshare --net sh -c 'ip link set lo up && $CARGO_TARGET_DIR/release/ocsp-bench'
 //! ```
 
+use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -48,15 +49,21 @@ struct Args {
     openssl_workers: Option<usize>,
 }
 
-/// A child process stopped when dropped: SIGTERM, on which `openssl ocsp -multi` also stops
-/// its worker processes.
+/// A child process stopped when dropped, with every process of its group (`openssl ocsp
+/// -multi`'s workers are): SIGTERM, then SIGKILL when it has not gone within 2 s.
 struct Killed(Child);
 
 impl Drop for Killed {
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.0.id().to_string()])
-            .status();
+        let group = format!("-{}", self.0.id());
+        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+        for _ in 0..20 {
+            if matches!(self.0.try_wait(), Ok(Some(_))) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.0.wait();
     }
 }
@@ -71,15 +78,20 @@ async fn start_portal(portal: &Path, dir: &Path) -> Result<(Killed, String), Err
     let port = free_port()?;
     let base = format!("http://127.0.0.1:{port}");
     let log = std::fs::File::create(dir.join("portal.log"))?;
+    let env = [
+        ("PORTAL_BIND", format!("127.0.0.1:{port}")),
+        ("PORTAL_PUBLIC_URL", base.clone()),
+        ("PORTAL_DATA_DIR", dir.join("data").display().to_string()),
+        ("PORTAL_WEB_DIR", dir.join("web").display().to_string()),
+        ("PORTAL_AUTH__DEV_LOGIN", "true".into()),
+        ("PORTAL_MAIL_WORKER", "false".into()),
+        ("PORTAL_LOG", "warn".into()),
+    ];
+    loadgen::add_operator(portal, &env, &log)?;
     let child = Command::new(portal)
+        .process_group(0)
         .env_remove("PORTAL_CONFIG")
-        .env("PORTAL_BIND", format!("127.0.0.1:{port}"))
-        .env("PORTAL_PUBLIC_URL", &base)
-        .env("PORTAL_DATA_DIR", dir.join("data"))
-        .env("PORTAL_WEB_DIR", dir.join("web"))
-        .env("PORTAL_AUTH__DEV_LOGIN", "true")
-        .env("PORTAL_MAIL_WORKER", "false")
-        .env("PORTAL_LOG", "warn")
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(Stdio::from(log.try_clone()?))
         .stderr(Stdio::from(log))
@@ -105,7 +117,7 @@ async fn start_portal(portal: &Path, dir: &Path) -> Result<(Killed, String), Err
 
 /// `n` certificates through the JSON API: (serial hex, notAfter RFC 3339, PEM).
 async fn issue(base: &str, n: usize) -> Result<Vec<(String, String, String)>, Error> {
-    let ops = Session::login(base, "operator", "", "bench").await?;
+    let ops = Session::operator(base, loadgen::OPERATOR, loadgen::OPERATOR_PASSWORD).await?;
     let keys = loadgen::make_keys(1)?;
     let csrs = loadgen::make_csrs(&keys, n, "ocsp")?;
     let mut out = Vec::with_capacity(n);
@@ -155,8 +167,10 @@ fn get_paths(bin: &Path, dir: &Path, n: usize) -> Result<Vec<String>, Error> {
             )?;
             let b64 =
                 base64::engine::general_purpose::STANDARD.encode(std::fs::read(dir.join(req))?);
+            // Relative to the responder's URL: the portal's is `/ocsp`, openssl's the root
+            // (it takes the whole path after `/` as the request).
             Ok(format!(
-                "/ocsp/{}",
+                "/{}",
                 b64.replace('+', "%2B")
                     .replace('/', "%2F")
                     .replace('=', "%3D")
@@ -188,6 +202,7 @@ fn start_openssl(args: &Args, dir: &Path, data: &Path) -> Result<(Killed, String
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
     let s = |p: PathBuf| p.display().to_string();
     let mut cmd = Command::new(&args.openssl);
+    cmd.process_group(0);
     cmd.args(["ocsp", "-index", "index.txt", "-port", "0", "-ignore_err"])
         .args(["-CA", &s(data.join("ca.pem"))])
         .args(["-rsigner", &s(data.join("ocsp-responder.pem"))])
@@ -200,26 +215,42 @@ fn start_openssl(args: &Args, dir: &Path, data: &Path) -> Result<(Killed, String
         .current_dir(dir)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::from(std::fs::File::create(
+            dir.join("openssl-ocsp.log"),
+        )?))
         .spawn()?;
     let mut child = Killed(child);
     let stdout = child.0.stdout.take().ok_or("no stdout")?;
     let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stdout));
-    let port = loop {
+    let (host, port) = loop {
         let line = lines.next().ok_or("openssl ocsp exited before ACCEPT")??;
-        // `ACCEPT [::]:36419 PID=24610`
+        // `ACCEPT [::]:36419 PID=24610` (an IPv6-only socket: 127.0.0.1 is refused) or
+        // `ACCEPT 0.0.0.0:36419 PID=24610`.
         if let Some(rest) = line.strip_prefix("ACCEPT ") {
             let addr = rest.split_whitespace().next().unwrap_or("");
-            break addr.rsplit(':').next().unwrap_or("").to_owned();
+            let host = if addr.starts_with('[') {
+                "[::1]"
+            } else {
+                "127.0.0.1"
+            };
+            break (host, addr.rsplit(':').next().unwrap_or("").to_owned());
         }
     };
     // Keep reading (and dropping) what it prints so it never blocks on a full pipe.
     std::thread::spawn(move || lines.for_each(drop));
-    Ok((child, format!("http://127.0.0.1:{port}")))
+    Ok((child, format!("http://{host}:{port}")))
 }
 
 /// GETs `paths` round robin from `clients` connections for `secs`; (answers, errors).
-async fn load(base: &str, paths: &[String], clients: usize, secs: u64) -> (u64, u64) {
+/// `keep_alive: false` opens a connection per request (openssl's responder answers one request
+/// per connection and closes it).
+async fn load(
+    base: &str,
+    paths: &[String],
+    clients: usize,
+    secs: u64,
+    keep_alive: bool,
+) -> (u64, u64) {
     let ok = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
@@ -228,18 +259,39 @@ async fn load(base: &str, paths: &[String], clients: usize, secs: u64) -> (u64, 
     for c in 0..clients {
         let (ok, errors, stop, urls) = (ok.clone(), errors.clone(), stop.clone(), urls.clone());
         tasks.push(tokio::spawn(async move {
-            let http = reqwest::Client::new();
+            let http = if keep_alive {
+                reqwest::Client::new()
+            } else {
+                reqwest::Client::builder()
+                    .pool_max_idle_per_host(0)
+                    .build()
+                    .unwrap_or_default()
+            };
             let mut i = c;
             while !stop.load(Ordering::Relaxed) {
                 let url = &urls[i % urls.len()];
                 i += 1;
                 let good = match http.get(url).send().await {
                     // A successful OCSPResponse starts SEQUENCE { ENUMERATED 0, ...
-                    Ok(r) if r.status().is_success() => r
-                        .bytes()
-                        .await
-                        .is_ok_and(|b| b.len() > 100 && b.get(4..7) == Some(&[0x0a, 0x01, 0x00])),
-                    _ => false,
+                    Ok(r) if r.status().is_success() => r.bytes().await.is_ok_and(|b| {
+                        let good = b.len() > 100 && b.get(4..7) == Some(&[0x0a, 0x01, 0x00]);
+                        if !good && std::env::var_os("OCSP_BENCH_DEBUG").is_some() {
+                            eprintln!("{url}: answer {:02x?}", b.get(..b.len().min(12)));
+                        }
+                        good
+                    }),
+                    Ok(r) => {
+                        if std::env::var_os("OCSP_BENCH_DEBUG").is_some() {
+                            eprintln!("{url}: HTTP {}", r.status());
+                        }
+                        false
+                    }
+                    Err(e) => {
+                        if std::env::var_os("OCSP_BENCH_DEBUG").is_some() {
+                            eprintln!("{url}: {e:?}");
+                        }
+                        false
+                    }
                 };
                 let counter = if good { &ok } else { &errors };
                 counter.fetch_add(1, Ordering::Relaxed);
@@ -279,6 +331,7 @@ async fn run(args: Args) -> Result<(), Error> {
     let data = dir.join("data");
     let (_portal, base) = start_portal(&portal, dir).await?;
     let issued = issue(&base, args.certs).await?;
+    let ocsp_url = format!("{base}/ocsp");
     std::fs::copy(data.join("ca.pem"), dir.join("ca.pem"))?;
     let mut index = String::new();
     for (i, (serial, not_after, pem)) in issued.iter().enumerate() {
@@ -286,6 +339,8 @@ async fn run(args: Args) -> Result<(), Error> {
         index.push_str(&index_line(serial, not_after)?);
     }
     std::fs::write(dir.join("index.txt"), index)?;
+    // Several certificates share a subject: openssl refuses such an index unless told.
+    std::fs::write(dir.join("index.txt.attr"), "unique_subject = no\n")?;
     let paths = get_paths(&args.openssl, dir, issued.len())?;
     let (_openssl, openssl_base) = start_openssl(&args, dir, &data)?;
 
@@ -299,13 +354,20 @@ async fn run(args: Args) -> Result<(), Error> {
     println!("| round | responder | answers | errors | answers/s |");
     println!("|---|---|---:|---:|---:|");
     for round in 1..=args.rounds {
-        for (name, url) in [("portal", &base), ("openssl ocsp", &openssl_base)] {
+        for (name, url, keep_alive) in [
+            ("portal", &ocsp_url, true),
+            ("openssl ocsp", &openssl_base, false),
+        ] {
             // A short warm-up (connections, caches) that is not counted.
-            load(url, &paths, args.clients, 1).await;
+            load(url, &paths, args.clients, 1, keep_alive).await;
             let t = Instant::now();
-            let (ok, errors) = load(url, &paths, args.clients, args.secs).await;
+            let (ok, errors) = load(url, &paths, args.clients, args.secs, keep_alive).await;
             let rate = ok as f64 / t.elapsed().as_secs_f64();
             println!("| {round} | {name} | {ok} | {errors} | {rate:.0} |");
+            if ok == 0 && name.starts_with("openssl") {
+                let log = std::fs::read_to_string(dir.join("openssl-ocsp.log")).unwrap_or_default();
+                eprintln!("openssl ocsp answered nothing; its log:\n{log}");
+            }
         }
     }
     Ok(())
