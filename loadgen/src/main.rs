@@ -359,7 +359,10 @@ impl Spawned {
             // Mail goes to the default maildir in the data directory.
             ("PORTAL_MAIL_WORKER", "true".into()),
         ];
-        loadgen::add_operator(portal, &env, &log)?;
+        // The first instance makes the account; the others share its database.
+        if ca_from.is_none() {
+            loadgen::add_operator(portal, &env, &log)?;
+        }
         let mut cmd = tokio::process::Command::new(portal);
         cmd.env_remove("PORTAL_CONFIG")
             .envs(env.iter().map(|(k, v)| (k, v)))
