@@ -120,3 +120,17 @@ export async function downloadFiles(page, { name, password, profile = 'compatibl
   await page.waitForSelector('#saved');
   return files;
 }
+
+/** A JSON API call with the page's session and CSRF token; returns { status, body }. */
+export function api(page, method, p, body) {
+  return page.evaluate(async ({ method, p, body }) => {
+    const s = await (await fetch('/api/session', { credentials: 'same-origin' })).json();
+    const r = await fetch(p, {
+      method,
+      credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': s.csrf_token },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: r.status, body: await r.json().catch(() => null) };
+  }, { method, p, body });
+}

@@ -34,19 +34,6 @@ after(async () => {
   await portal?.close();
 });
 
-/** Runs `fetch` in the page with the session's CSRF token; returns { status, body }. */
-function api(page, method, p, body) {
-  return page.evaluate(async ({ method, p, body }) => {
-    const s = await (await fetch('/api/session', { credentials: 'same-origin' })).json();
-    const r = await fetch(p, {
-      method,
-      credentials: 'same-origin',
-      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': s.csrf_token },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: r.status, body: await r.json().catch(() => null) };
-  }, { method, p, body });
-}
 
 const FORM = {
   app_type: 'new',
@@ -91,7 +78,7 @@ test('operator grid: full width, no wrapped numbers, pages, sorting, counts, fil
     const { page, problems: p } = await newPage(ctx);
     await f.devLogin(page, portal.url, taxId);
     for (let k = 0; k < n; k += 1) {
-      const r = await api(page, 'POST', '/api/applications', FORM);
+      const r = await f.api(page, 'POST', '/api/applications', FORM);
       assert.equal(r.status, 201, JSON.stringify(r.body));
       bills.push(r.body.bill);
     }
@@ -102,7 +89,7 @@ test('operator grid: full width, no wrapped numbers, pages, sorting, counts, fil
   const { page: ops, problems: opsProblems } = await newPage(op);
   await f.operatorLogin(ops, portal.url, portal.operator);
   for (const b of bills.slice(0, PAID)) {
-    const r = await api(ops, 'POST', '/api/admin/payments', { bill_no: b.bill_no, amount: b.amount, paid_on: new Date().toISOString().slice(0, 10) });
+    const r = await f.api(ops, 'POST', '/api/admin/payments', { bill_no: b.bill_no, amount: b.amount, paid_on: new Date().toISOString().slice(0, 10) });
     assert.equal(r.status, 200, JSON.stringify(r.body));
   }
   // The login landed on #/admin before the payments: load the grid afresh (goto to the same
@@ -182,7 +169,7 @@ test('audit log: actions in words, details as labelled fields, zh-TW and English
   const applicant = await browser.newContext({ locale: 'zh-TW' });
   const { page: ap } = await newPage(applicant);
   await f.devLogin(ap, portal.url);
-  const r = await api(ap, 'POST', '/api/applications', FORM);
+  const r = await f.api(ap, 'POST', '/api/applications', FORM);
   assert.equal(r.status, 201, JSON.stringify(r.body));
   await applicant.close();
   const { serial } = r.body;

@@ -38,19 +38,6 @@ async function session() {
   return { ctx, page, problems };
 }
 
-/** An API call with the page's session and CSRF token. */
-function api(page, method, p, body) {
-  return page.evaluate(async ({ method, p, body }) => {
-    const s = await (await fetch('/api/session', { credentials: 'same-origin' })).json();
-    const r = await fetch(p, {
-      method,
-      credentials: 'same-origin',
-      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': s.csrf_token },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: r.status, body: await r.json().catch(() => null) };
-  }, { method, p, body });
-}
 
 const FORM = {
   app_type: 'new',
@@ -74,7 +61,7 @@ async function fresh(page, url) {
 async function createApps(page, n) {
   const out = [];
   for (let i = 0; i < n; i++) {
-    const r = await api(page, 'POST', '/api/applications', FORM);
+    const r = await f.api(page, 'POST', '/api/applications', FORM);
     assert.equal(r.status, 201, JSON.stringify(r.body));
     out.push(r.body);
   }
@@ -89,7 +76,7 @@ async function operator() {
 
 async function pay(op, billNo) {
   const today = new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 10);
-  const r = await api(op.page, 'POST', '/api/admin/payments', { bill_no: billNo, amount: 2000, paid_on: today });
+  const r = await f.api(op.page, 'POST', '/api/admin/payments', { bill_no: billNo, amount: 2000, paid_on: today });
   assert.equal(r.status, 200, JSON.stringify(r.body));
 }
 
@@ -166,7 +153,7 @@ test('檢視, 繳納證號 with its receipt, 撤回, the slip on one A4 page, st
   await page.click(`${wrow} [data-action="withdraw"]`);
   await page.click(`${wrow} .confirm button.primary`);
   await page.waitForSelector(`${wrow} .status-a9`);
-  const w = (await api(page, 'GET', `/api/applications/${toWithdraw.serial}`)).body;
+  const w = (await f.api(page, 'GET', `/api/applications/${toWithdraw.serial}`)).body;
   assert.equal(w.status, 'A9');
   assert.equal(w.bill.status, 'void');
 
@@ -327,7 +314,7 @@ test('the applicant journey with the keyboard only (Tab, Enter, Space, typing)',
   const billNo = await text(page, '#bill-no');
   assert.equal(await text(page, '.flash'), `申請成功，規費繳款書號碼：${billNo}，請列印規費繳款書進行繳費`);
   const serial = decodeURIComponent(new URL(page.url()).hash.split('/')[2]);
-  const app = (await api(page, 'GET', `/api/applications/${serial}`)).body;
+  const app = (await f.api(page, 'GET', `/api/applications/${serial}`)).body;
   assert.equal(app.customs_office, 'taipei');
   assert.equal(app.business_type, 'broker');
   assert.equal(app.cert_kind, 'individual');
