@@ -7,6 +7,7 @@
 //! - otherwise when the grace period (`lifecycle.renewal_grace_days`) after the new
 //!   certificate's issuance has run out ([`run`], a job), so two valid certificates of one
 //!   company never outlive the switch-over.
+//!
 //! An old certificate that expires first is left alone (expired is final).
 
 use proto::{ApplicationType, CertStatus};
