@@ -255,44 +255,35 @@ pub(crate) struct Claimed {
 const DUE: &str = "((state = 'pending' AND next_attempt_at <= $1) \
      OR (state = 'sending' AND lease_until < $1))";
 
-pub(crate) async fn due_ids(
+/// Take the next due row nobody else holds, or `None` when none is left. On PostgreSQL the
+/// row is picked `FOR UPDATE SKIP LOCKED`, so workers of several instances each take a
+/// different row in one round trip instead of racing for the same one; SQLite has a single
+/// writer, so the subquery and the update cannot interleave with another claim.
+pub(crate) async fn claim_next(
     pool: &sqlx::AnyPool,
-    now: i64,
-    limit: i64,
-) -> Result<Vec<i64>, MailError> {
-    let sql =
-        format!("SELECT id FROM mail_outbox WHERE {DUE} ORDER BY next_attempt_at, id LIMIT $2");
-    let rows = sqlx::query(&sql)
-        .bind(now)
-        .bind(limit)
-        .fetch_all(pool)
-        .await?;
-    rows.iter()
-        .map(|r| r.try_get::<i64, _>(0).map_err(MailError::from))
-        .collect()
-}
-
-/// Take the row if it is still due; `None` when another worker got it first.
-pub(crate) async fn claim(
-    pool: &sqlx::AnyPool,
-    id: i64,
+    skip_locked: bool,
     now: i64,
     lease_until: i64,
 ) -> Result<Option<Claimed>, MailError> {
+    let lock = if skip_locked {
+        " FOR UPDATE SKIP LOCKED"
+    } else {
+        ""
+    };
     let sql = format!(
         "UPDATE mail_outbox SET state = 'sending', lease_until = $2, attempts = attempts + 1 \
-         WHERE id = $3 AND {DUE} \
-         RETURNING message_id, to_addr, subject, body_text, attempts"
+         WHERE id = (SELECT id FROM mail_outbox WHERE {DUE} \
+         ORDER BY next_attempt_at, id LIMIT 1{lock}) \
+         RETURNING id, message_id, to_addr, subject, body_text, attempts"
     );
     let row = sqlx::query(&sql)
         .bind(now)
         .bind(lease_until)
-        .bind(id)
         .fetch_optional(pool)
         .await?;
     let Some(r) = row else { return Ok(None) };
     Ok(Some(Claimed {
-        id,
+        id: r.try_get("id")?,
         message_id: r.try_get("message_id")?,
         to: r.try_get("to_addr")?,
         subject: r.try_get("subject")?,
@@ -300,6 +291,12 @@ pub(crate) async fn claim(
         attempts: r.try_get("attempts")?,
         lease_until,
     }))
+}
+
+/// Whether the pool's database takes `FOR UPDATE SKIP LOCKED` (PostgreSQL does, SQLite not).
+pub(crate) async fn supports_skip_locked(pool: &sqlx::AnyPool) -> Result<bool, MailError> {
+    let conn = pool.acquire().await?;
+    Ok(conn.backend_name() == "PostgreSQL")
 }
 
 pub(crate) async fn mark_sent(

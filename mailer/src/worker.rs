@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use time::OffsetDateTime;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, OnceCell};
 
 use crate::outbox::{self, Claimed};
 use crate::transport::{Accepted, SendError, Sender};
@@ -45,7 +45,7 @@ impl Default for WorkerOptions {
 /// What one `run_once` did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RunStats {
-    /// Rows this worker took (others may have been taken by another worker first).
+    /// Rows this worker took; a full batch means more may be due, so `run` goes straight on.
     pub claimed: u32,
     pub sent: u32,
     /// Transient failures rescheduled with backoff.
@@ -59,6 +59,8 @@ pub struct Worker {
     sender: Sender,
     options: WorkerOptions,
     notify: Arc<Notify>,
+    /// Learnt from the database on the first round.
+    skip_locked: OnceCell<bool>,
 }
 
 enum Outcome {
@@ -92,6 +94,7 @@ impl Worker {
             sender,
             options,
             notify: Arc::new(Notify::new()),
+            skip_locked: OnceCell::new(),
         })
     }
 
@@ -107,10 +110,14 @@ impl Worker {
         let lease_secs = i64::try_from(self.options.lease.as_secs()).unwrap_or(i64::MAX / 2);
         let lease_until = t.saturating_add(lease_secs);
         let mut stats = RunStats::default();
-        let ids = outbox::due_ids(&self.pool, t, i64::from(self.options.batch_size.max(1))).await?;
-        for id in ids {
-            let Some(mail) = outbox::claim(&self.pool, id, t, lease_until).await? else {
-                continue;
+        let skip_locked = *self
+            .skip_locked
+            .get_or_try_init(|| outbox::supports_skip_locked(&self.pool))
+            .await?;
+        for _ in 0..self.options.batch_size.max(1) {
+            let Some(mail) = outbox::claim_next(&self.pool, skip_locked, t, lease_until).await?
+            else {
+                break;
             };
             stats.claimed += 1;
             let (result, accepted) = match self.send_within_lease(&mail, now).await {

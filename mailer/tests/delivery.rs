@@ -21,6 +21,7 @@ on_both_databases!(
     permanent_rejection_is_recorded_for_operators,
     temporary_rejection_retries_then_gives_up,
     concurrent_workers_send_each_row_once,
+    concurrent_workers_each_take_a_full_batch,
     maildir_transport_writes_parseable_files,
     run_loop_sends_when_woken_and_stops_on_shutdown,
 );
@@ -385,6 +386,50 @@ async fn concurrent_workers_send_each_row_once(db: TestDb) {
             OutboxState::Sent
         );
     }
+}
+
+/// Three instances' workers on one queue: each round takes a whole batch of rows nobody else
+/// holds, so every worker reports a full batch and goes straight on (instead of waiting a
+/// poll interval after colliding with the others on the same rows).
+async fn concurrent_workers_each_take_a_full_batch(db: TestDb) {
+    let tmp = tempfile::tempdir().unwrap();
+    for i in 0..30 {
+        let mail = new_mail(
+            MailKind::Issued,
+            &format!("SW{i:014}"),
+            &format!("c{i}@example.com"),
+        );
+        enqueue_committed(&db.pool, &mail, NOW).await;
+    }
+    let opts = mailer::WorkerOptions {
+        batch_size: 10,
+        ..options()
+    };
+    let mut workers = Vec::new();
+    for w in 0..3 {
+        let transport = mailer::MailTransport::Maildir {
+            dir: tmp.path().join(format!("instance{w}")),
+            from: mailer::default_from(),
+        };
+        workers.push(Worker::new(db.new_pool().await, transport, opts.clone()).unwrap());
+    }
+    let rounds: Vec<_> = workers
+        .into_iter()
+        .map(|w| tokio::spawn(async move { w.run_once(NOW).await.unwrap() }))
+        .collect();
+    let mut stats = Vec::new();
+    for r in rounds {
+        stats.push(r.await.unwrap());
+    }
+    for s in &stats {
+        assert_eq!((s.claimed, s.sent), (10, 10), "{stats:?}");
+    }
+    let delivered: usize = (0..3)
+        .map(|w| maildir_count(&tmp.path().join(format!("instance{w}"))))
+        .sum();
+    assert_eq!(delivered, 30);
+    let pending = list_mail(&db.pool, Some(MailState::Pending)).await.unwrap();
+    assert!(pending.is_empty(), "{pending:?}");
 }
 
 async fn maildir_transport_writes_parseable_files(db: TestDb) {
