@@ -359,6 +359,25 @@ fn truncate(s: &str) -> String {
     }
 }
 
+
+/// Erases the recipient and body of an application's finished mails (sent or failed) for
+/// personal-data retention, inside the caller's transaction. The subject (serial only), the
+/// kind and the times stay as the record that a mail went out. Returns the rows erased.
+pub async fn erase_recipients(
+    conn: &mut sqlx::AnyConnection,
+    application_serial: &str,
+) -> Result<u64, MailError> {
+    let done = sqlx::query(
+        "UPDATE mail_outbox SET to_addr = '', body_text = '' \
+         WHERE application_serial = $1 AND state IN ('sent', 'failed') \
+         AND (to_addr <> '' OR body_text <> '')",
+    )
+    .bind(application_serial.to_owned())
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -394,22 +413,4 @@ mod tests {
     fn views_use_rfc3339() {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
     }
-}
-
-/// Erases the recipient and body of an application's finished mails (sent or failed) for
-/// personal-data retention, inside the caller's transaction. The subject (serial only), the
-/// kind and the times stay as the record that a mail went out. Returns the rows erased.
-pub async fn erase_recipients(
-    conn: &mut sqlx::AnyConnection,
-    application_serial: &str,
-) -> Result<u64, MailError> {
-    let done = sqlx::query(
-        "UPDATE mail_outbox SET to_addr = '', body_text = '' \
-         WHERE application_serial = $1 AND state IN ('sent', 'failed') \
-         AND (to_addr <> '' OR body_text <> '')",
-    )
-    .bind(application_serial.to_owned())
-    .execute(&mut *conn)
-    .await?;
-    Ok(done.rows_affected())
 }
