@@ -99,20 +99,29 @@ export function launchBrowser(engine = 'chromium') {
 }
 
 /**
- * Opens `url` in a new page of `context` and collects what must stay empty: CSP violations,
- * uncaught page errors and console errors.
+ * Collects what must stay empty on `page` (either engine): uncaught page errors and console
+ * errors, CSP violations among them. Browsers ask for /favicon.ico on their own; its 404 is
+ * not the page's problem. `allow` lists URL fragments whose failed loads ("Failed to load
+ * resource: … 401") a test expects.
  */
-export async function openPage(context, url) {
-  const page = await context.newPage();
+export function watchPage(page, { allow = [] } = {}) {
   const problems = [];
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
   page.on('console', (m) => {
-    // Browsers ask for /favicon.ico on their own; its 404 is not the page's problem.
+    if (m.type() !== 'error') return;
     const url = m.location()?.url ?? '';
-    if (m.type() === 'error' && !url.endsWith('/favicon.ico')) {
-      problems.push(`console.error: ${m.text()} (${url})`);
-    }
+    const text = m.text();
+    if (url.endsWith('/favicon.ico')) return;
+    if (text.startsWith('Failed to load resource') && allow.some((a) => url.includes(a))) return;
+    problems.push(`console.error: ${text} (${url})`);
   });
+  return problems;
+}
+
+/** Opens `url` in a new page of `context`, watched (see watchPage). */
+export async function openPage(context, url) {
+  const page = await context.newPage();
+  const problems = watchPage(page);
   const response = await page.goto(url);
   return { page, problems, response };
 }

@@ -5,9 +5,14 @@
 //
 //   browser.version(), browser.newContext(), browser.close()
 //   context.newPage(), context.addInitScript(fn, arg), context.close()
-//   page.goto(url) -> response (status(), headers()), page.evaluate(fn, arg),
-//   page.waitForFunction(fn, arg?, { timeout }?), page.on('console' | 'pageerror', f),
-//   page.close()
+//   page.goto(url) -> response (status(), headers()), page.url(), page.evaluate(fn, arg),
+//   page.waitForFunction(fn, arg?, { timeout }?), page.waitForSelector(sel, { timeout, state }?),
+//   page.click(sel), page.fill(sel, value), page.check(sel), page.isChecked(sel),
+//   page.selectOption(sel, value), page.setInputFiles(sel, file), page.textContent(sel),
+//   page.screenshot({ path, fullPage }), page.on('console' | 'pageerror', f), page.close()
+//
+// Downloads differ between the engines; a test that needs the files an app saves captures
+// them in the page instead (see captureDownloads in app/tests/browser/lib/downloads.js).
 //
 // Engines: `BROWSERS=chromium,firefox` (the default) picks them; `CHROMIUM_PATH` and
 // `FIREFOX_PATH` point at other binaries.
@@ -131,12 +136,65 @@ class FirefoxPage {
     return this.#page.goto(url);
   }
 
+  url() {
+    return this.#page.url();
+  }
+
   evaluate(fn, arg) {
     return this.#page.evaluate(fn, arg);
   }
 
   waitForFunction(fn, arg, { timeout = 30_000 } = {}) {
     return this.#page.waitForFunction(fn, { timeout, polling: 50 }, arg);
+  }
+
+  /** As playwright: waits for a visible element, or with `state: 'detached'` for none. */
+  async waitForSelector(selector, { timeout = 30_000, state = 'visible' } = {}) {
+    const options = state === 'detached' || state === 'hidden' ? { hidden: true } : { visible: state === 'visible' };
+    return this.#page.waitForSelector(selector, { timeout, ...options });
+  }
+
+  async click(selector) {
+    await this.waitForSelector(selector);
+    await this.#page.click(selector);
+  }
+
+  /** As playwright's fill: sets the value and fires `input` and `change`, as typing would. */
+  async fill(selector, value) {
+    await this.waitForSelector(selector);
+    await this.#page.$eval(selector, (el, v) => {
+      el.focus();
+      el.value = v;
+      el.dispatchEvent(new Event('input', { bubbles: true }));
+      el.dispatchEvent(new Event('change', { bubbles: true }));
+    }, value);
+  }
+
+  async check(selector) {
+    if (!(await this.isChecked(selector))) await this.click(selector);
+    if (!(await this.isChecked(selector))) throw new Error(`${selector} did not become checked`);
+  }
+
+  isChecked(selector) {
+    return this.#page.$eval(selector, (el) => el.checked);
+  }
+
+  async selectOption(selector, value) {
+    await this.waitForSelector(selector);
+    return this.#page.select(selector, value);
+  }
+
+  async setInputFiles(selector, file) {
+    const input = await this.#page.waitForSelector(selector);
+    await input.uploadFile(file);
+  }
+
+  textContent(selector) {
+    return this.#page.$eval(selector, (el) => el.textContent);
+  }
+
+  screenshot({ path, fullPage = false } = {}) {
+    return this.#page.screenshot({ path, fullPage });
   }
 
   on(event, handler) {

@@ -1,29 +1,14 @@
-// Debian Chromium through playwright-core (it cannot download browsers here), and a page
-// wrapper that records everything that must stay empty: console errors, page errors,
-// CSP violations, failed requests to our origin.
+// The app's tests use the one browser harness of the repository (tests/browser/lib): its
+// launcher (Debian Chromium through playwright-core, Debian Firefox ESR through
+// puppeteer-core) and its page watch. What is the app's own: Chromium in Taiwan's locale, and
+// the expected 401 of GET /api/session before a login.
 
-import { existsSync } from 'node:fs';
-import { chromium } from 'playwright-core';
+import { launch } from '../../../../tests/browser/lib/launcher.js';
+import { watchPage, requireBuilt } from '../../../../tests/browser/lib/harness.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  // Taiwan's date format in <input type=date>, as the portal's users see it.
-  '--lang=zh-TW',
-];
-
-export async function launchBrowser({ extraArgs = [] } = {}) {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} not found: install it with \`apt-get install chromium\` (or set CHROMIUM_PATH)`);
-  }
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS, ...extraArgs] });
+/** `engine`: chromium (default; in zh-TW, Taiwan's date format in <input type=date>) or firefox. */
+export function launchBrowser({ engine = 'chromium', extraArgs = [] } = {}) {
+  return launch(engine, { args: engine === 'chromium' ? ['--lang=zh-TW', ...extraArgs] : extraArgs });
 }
 
 /**
@@ -34,22 +19,16 @@ export async function launchBrowser({ extraArgs = [] } = {}) {
  */
 export async function newPage(context, { allow = ['/api/session'] } = {}) {
   const page = await context.newPage();
-  const problems = [];
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() !== 'error') return;
-    const url = m.location()?.url ?? '';
-    const text = m.text();
-    if (url.endsWith('/favicon.ico')) return;
-    // "Failed to load resource: the server responded with a status of 401" for an allowed URL.
-    if (text.startsWith('Failed to load resource') && allow.some((a) => url.includes(a))) return;
-    problems.push(`console.error: ${text} (${url})`);
-  });
-  return { page, problems };
+  return { page, problems: watchPage(page, { allow }) };
 }
 
 /** Waits until the app replaced the shell's loading text. */
 export async function waitForApp(page) {
   await page.waitForSelector('main#main');
   await page.waitForFunction(() => !document.querySelector('main .loading'));
+}
+
+/** Fails with the command to run when the app (and, by default, the keygen module) is not built. */
+export function requireApp(files = ['index.html', 'keygen/wasm_keygen_bg.wasm']) {
+  for (const f of files) requireBuilt(f, 'cargo xtask web');
 }

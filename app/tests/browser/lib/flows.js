@@ -17,6 +17,20 @@ export const COMPANY = {
   staffId: 'A123456789',
 };
 
+/** A valid new application as the API takes it (for tests that set up data without the form). */
+export const API_FORM = {
+  app_type: 'new',
+  company: { name: COMPANY.name, phone: COMPANY.phone, fax: '', responsible_person: '王大明', responsible_phone: '' },
+  contact: { name: COMPANY.contactName, phone: COMPANY.contactPhone, mobile: COMPANY.mobile, email: COMPANY.email },
+  customs_office: 'keelung',
+  business_type: 'broker',
+  box_number: COMPANY.box,
+  cert_kind: 'individual',
+  staff_code: COMPANY.staffCode,
+  staff_national_id: COMPANY.staffId,
+  privacy_consent: true,
+};
+
 export async function open(page, url) {
   await page.goto(url);
   await waitForApp(page);

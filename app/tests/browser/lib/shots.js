@@ -5,11 +5,10 @@
 import { mkdirSync, copyFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ROOT, DIST } from '../../../../tests/browser/lib/harness.js';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-export const ROOT = path.resolve(HERE, '../../../..');
-export const DIST = process.env.PORTAL_DIST ?? path.join(ROOT, 'dist');
-export const SHOTS = path.resolve(HERE, '../screenshots');
+export { ROOT, DIST };
+export const SHOTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../screenshots');
 
 export async function shot(page, name, { fullPage = true } = {}) {
   mkdirSync(SHOTS, { recursive: true });

@@ -12,11 +12,11 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { request } from 'node:http';
 import path from 'node:path';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
-import { launchBrowser, newPage, waitForApp } from '../lib/browser.js';
+import { launchBrowser, newPage, waitForApp, requireApp } from '../lib/browser.js';
 import { startPortal } from '../lib/portal.js';
 import { DIST } from '../lib/shots.js';
 import { recordNetwork } from '../lib/network.js';
@@ -26,7 +26,7 @@ let portal;
 let browser;
 
 before(async () => {
-  if (!existsSync(path.join(DIST, 'index.html'))) throw new Error(`${DIST}/index.html is missing: run \`cargo xtask web\` first`);
+  requireApp(['index.html']);
   portal = await startPortal();
   browser = await launchBrowser();
 });

@@ -19,8 +19,8 @@ import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startPortal } from '../lib/portal.js';
-import { launchBrowser, newPage } from '../lib/browser.js';
-import { ROOT, DIST } from '../lib/shots.js';
+import { launchBrowser, newPage, requireApp } from '../lib/browser.js';
+import { ROOT } from '../lib/shots.js';
 import * as f from '../lib/flows.js';
 
 function missingPcsc() {
@@ -118,9 +118,7 @@ let confDir;
 
 before(async () => {
   if (SKIP) return;
-  for (const p of ['index.html']) {
-    if (!existsSync(path.join(DIST, p))) throw new Error(`${DIST}/${p} is missing: run \`cargo xtask web\` first`);
-  }
+  requireApp(['index.html']);
   stack = startCardStack();
   pki = JSON.parse(await stack.expect('PKI'));
   // Lists are easiest to give the server in its config file; env variables override it.

@@ -9,12 +9,12 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { launchBrowser, newPage } from '../lib/browser.js';
+import { launchBrowser, newPage, requireApp } from '../lib/browser.js';
 import { startTarget } from '../lib/target.js';
-import { DIST, shot, copyToDocs } from '../lib/shots.js';
+import { shot, copyToDocs } from '../lib/shots.js';
 import { recordRequests, encodings, leaks, vaultKey, vaultIds } from '../lib/secrets.js';
 import { checkDownloads } from '../lib/pkcs12.js';
 import { openssl } from '../lib/ca.js';
@@ -25,9 +25,7 @@ let browser;
 let work;
 
 before(async () => {
-  for (const p of ['index.html', 'keygen/wasm_keygen_bg.wasm']) {
-    if (!existsSync(path.join(DIST, p))) throw new Error(`${DIST}/${p} is missing: run \`cargo xtask web\` first`);
-  }
+  requireApp();
   work = mkdtempSync(path.join(tmpdir(), 'portal-app-journey-'));
   portal = await startTarget();
   browser = await launchBrowser();

@@ -7,10 +7,8 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { startFakePortal } from '../lib/fake-portal.js';
-import { launchBrowser, newPage } from '../lib/browser.js';
+import { launchBrowser, newPage, requireApp } from '../lib/browser.js';
 import { DIST, shot } from '../lib/shots.js';
 import { vaultIds } from '../lib/secrets.js';
 import * as f from '../lib/flows.js';
@@ -19,9 +17,7 @@ let portal;
 let browser;
 
 before(async () => {
-  for (const p of ['index.html', 'keygen/wasm_keygen_bg.wasm']) {
-    if (!existsSync(path.join(DIST, p))) throw new Error(`${DIST}/${p} is missing: run \`cargo xtask web\` first`);
-  }
+  requireApp();
   portal = await startFakePortal(DIST);
   browser = await launchBrowser();
 });

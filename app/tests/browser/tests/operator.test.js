@@ -7,11 +7,10 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { launchBrowser, newPage } from '../lib/browser.js';
+import { readFileSync } from 'node:fs';
+import { launchBrowser, newPage, requireApp } from '../lib/browser.js';
 import { startTarget } from '../lib/target.js';
-import { DIST, shot } from '../lib/shots.js';
+import { shot } from '../lib/shots.js';
 import { assertAccessible } from '../lib/axe.js';
 import * as f from '../lib/flows.js';
 
@@ -22,9 +21,7 @@ let portal;
 let browser;
 
 before(async () => {
-  for (const p of ['index.html', 'keygen/wasm_keygen_bg.wasm']) {
-    if (!existsSync(path.join(DIST, p))) throw new Error(`${DIST}/${p} is missing: run \`cargo xtask web\` first`);
-  }
+  requireApp();
   portal = await startTarget();
   browser = await launchBrowser();
 });
@@ -33,20 +30,6 @@ after(async () => {
   await browser?.close();
   await portal?.close();
 });
-
-
-const FORM = {
-  app_type: 'new',
-  company: { name: f.COMPANY.name, phone: f.COMPANY.phone, fax: '', responsible_person: '王大明', responsible_phone: '' },
-  contact: { name: f.COMPANY.contactName, phone: f.COMPANY.contactPhone, mobile: f.COMPANY.mobile, email: f.COMPANY.email },
-  customs_office: 'keelung',
-  business_type: 'broker',
-  box_number: f.COMPANY.box,
-  cert_kind: 'individual',
-  staff_code: f.COMPANY.staffCode,
-  staff_national_id: f.COMPANY.staffId,
-  privacy_consent: true,
-};
 
 /** Lines of the numbers' cells that wrapped (more than one line box), as "text" strings. */
 function wrappedNumbers(page) {
@@ -78,7 +61,7 @@ test('operator grid: full width, no wrapped numbers, pages, sorting, counts, fil
     const { page, problems: p } = await newPage(ctx);
     await f.devLogin(page, portal.url, taxId);
     for (let k = 0; k < n; k += 1) {
-      const r = await f.api(page, 'POST', '/api/applications', FORM);
+      const r = await f.api(page, 'POST', '/api/applications', f.API_FORM);
       assert.equal(r.status, 201, JSON.stringify(r.body));
       bills.push(r.body.bill);
     }
@@ -169,7 +152,7 @@ test('audit log: actions in words, details as labelled fields, zh-TW and English
   const applicant = await browser.newContext({ locale: 'zh-TW' });
   const { page: ap } = await newPage(applicant);
   await f.devLogin(ap, portal.url);
-  const r = await f.api(ap, 'POST', '/api/applications', FORM);
+  const r = await f.api(ap, 'POST', '/api/applications', f.API_FORM);
   assert.equal(r.status, 201, JSON.stringify(r.body));
   await applicant.close();
   const { serial } = r.body;

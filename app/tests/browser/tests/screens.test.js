@@ -8,11 +8,9 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { launchBrowser, newPage, waitForApp } from '../lib/browser.js';
+import { launchBrowser, newPage, waitForApp, requireApp } from '../lib/browser.js';
 import { startTarget } from '../lib/target.js';
-import { DIST, shot, copyToDocs } from '../lib/shots.js';
+import { shot, copyToDocs } from '../lib/shots.js';
 import { assertAccessible } from '../lib/axe.js';
 import * as f from '../lib/flows.js';
 
@@ -20,9 +18,7 @@ let portal;
 let browser;
 
 before(async () => {
-  for (const p of ['index.html', 'keygen/wasm_keygen_bg.wasm']) {
-    if (!existsSync(path.join(DIST, p))) throw new Error(`${DIST}/${p} is missing: run \`cargo xtask web\` first`);
-  }
+  requireApp();
   portal = await startTarget();
   browser = await launchBrowser();
 });
@@ -38,20 +34,6 @@ async function session() {
   return { ctx, page, problems };
 }
 
-
-const FORM = {
-  app_type: 'new',
-  company: { name: f.COMPANY.name, phone: f.COMPANY.phone },
-  contact: { name: f.COMPANY.contactName, phone: f.COMPANY.contactPhone, mobile: f.COMPANY.mobile, email: f.COMPANY.email },
-  customs_office: 'keelung',
-  business_type: 'broker',
-  box_number: f.COMPANY.box,
-  cert_kind: 'individual',
-  staff_code: f.COMPANY.staffCode,
-  staff_national_id: f.COMPANY.staffId,
-  privacy_consent: true,
-};
-
 /** Loads `url` as a new document: a hash-only change would keep the page and its old data. */
 async function fresh(page, url) {
   await page.goto('about:blank');
@@ -61,7 +43,7 @@ async function fresh(page, url) {
 async function createApps(page, n) {
   const out = [];
   for (let i = 0; i < n; i++) {
-    const r = await f.api(page, 'POST', '/api/applications', FORM);
+    const r = await f.api(page, 'POST', '/api/applications', f.API_FORM);
     assert.equal(r.status, 201, JSON.stringify(r.body));
     out.push(r.body);
   }

@@ -7,11 +7,11 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startFakePortal } from '../lib/fake-portal.js';
-import { launchBrowser, newPage } from '../lib/browser.js';
+import { launchBrowser, newPage, requireApp } from '../lib/browser.js';
 import { openssl } from '../lib/ca.js';
 import { DIST, shot } from '../lib/shots.js';
 import { recordRequests } from '../lib/secrets.js';
@@ -22,9 +22,7 @@ let browser;
 let files;
 
 before(async () => {
-  if (!existsSync(path.join(DIST, 'index.html'))) {
-    throw new Error(`${DIST} is missing the app: run \`cargo xtask web\` first`);
-  }
+  requireApp(['index.html']);
   portal = await startFakePortal(DIST);
   browser = await launchBrowser();
   // A key, its self-signed certificate (DER and PEM) and a .pfx of both.
