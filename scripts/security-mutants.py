@@ -50,7 +50,7 @@ MUTANTS = [
     ("12.4", "a revoked card logs in",
      "card-auth/src/revocation.rs",
      "crl.lookup(query, now).map(|e| (e, crl.next_update))",
-     "crl.lookup(query, now).map(|_| (None, crl.next_update))",
+     "crl.lookup(query, now).map(|_| (None::<RevokedEntry>, crl.next_update))",
      ["-p", "server", "--test", "card_login",
       "prefer_lets_an_unknown_status_through_but_not_a_revoked_card"]),
     ("12.5", "X-Forwarded-For is believed from anyone",

@@ -326,6 +326,27 @@ async fn disabling_ends_sessions_and_passwords_change(b: Backend) {
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     drop(elsewhere);
+
+    // A session the disable did not delete (another instance logged the operator in while
+    // the disable ran, or an administrator set the flag in the database): the session
+    // lookup itself refuses a disabled account.
+    server::auth::operators::set_disabled(db, "ops", false, srv.now())
+        .await
+        .unwrap();
+    let late = srv.operator().await;
+    late.get_json("/api/admin/applications", 200).await;
+    let mut tx = db.write().await.unwrap();
+    let op = server::db::operators::by_username(&mut tx, "ops")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(server::db::operators::set_disabled(&mut tx, op.id, true).await.unwrap());
+    tx.commit().await.unwrap();
+    assert_eq!(
+        code(&late.get_json("/api/admin/applications", 401).await),
+        ErrorCode::Unauthenticated
+    );
+    drop(late);
     server::auth::operators::set_disabled(db, "ops", false, srv.now())
         .await
         .unwrap();
