@@ -6,7 +6,7 @@
 //! ```
 //! Needs `openssl` on PATH (or $OPENSSL_BIN).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -27,9 +27,7 @@ fn main() -> Result<(), Error> {
     if cfg!(debug_assertions) {
         eprintln!("warning: debug build; run with --release for numbers worth reporting");
     }
-    let openssl = std::env::var_os("OPENSSL_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("openssl"));
+    let openssl = testkit::tools::openssl_path();
     let version = Command::new(&openssl).arg("version").output()?;
     let version = String::from_utf8_lossy(&version.stdout).trim().to_owned();
 

@@ -6,8 +6,8 @@
 mod common;
 
 use ca::{CaError, RevocationReason, RevokedEntry, Serial};
-use common::tools::{assert_crl_lints_clean, openssl};
 use common::*;
+use testkit::tools::{assert_crl_lints_clean, openssl};
 use time::Duration;
 use x509_parser::prelude::{FromDer, ParsedExtension};
 use x509_parser::revocation_list::CertificateRevocationList;

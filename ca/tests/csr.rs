@@ -8,10 +8,10 @@ mod common;
 use ca::{CsrError, KeyInfo};
 use common::find;
 use common::rsa_raw::{self, RawKey};
-use common::tools::openssl;
 use common::*;
 use num_bigint::BigUint;
 use sha2::{Digest, Sha256};
+use testkit::tools::openssl;
 use wasm_keygen::KeyAlgorithm;
 
 fn check(csr: &[u8]) -> Result<ca::CheckedCsr, CsrError> {

@@ -23,8 +23,8 @@ mod common;
 use std::path::PathBuf;
 
 use ca::{Ca, CaKey, IssueRequest, RevocationReason, RevokedEntry, Serial};
-use common::tools::{assert_cert_lints_clean, assert_crl_lints_clean};
 use common::*;
+use testkit::tools::{assert_cert_lints_clean, assert_crl_lints_clean};
 use time::Duration;
 use x509_parser::prelude::{FromDer, X509Certificate};
 

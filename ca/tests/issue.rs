@@ -7,8 +7,8 @@
 mod common;
 
 use ca::{LeafSubject, Serial};
-use common::tools::{assert_cert_lints_clean, cert_findings, openssl};
 use common::*;
+use testkit::tools::{assert_cert_lints_clean, cert_findings, openssl};
 use time::macros::datetime;
 use wasm_keygen::KeyAlgorithm;
 use x509_parser::extensions::{GeneralName, ParsedExtension};

@@ -7,8 +7,8 @@
 mod common;
 
 use ca::{Ca, CaError, CaKey, KeyAlgorithm};
-use common::tools::{openssl, openssl_any};
 use common::*;
+use testkit::tools::{openssl, openssl_any};
 
 const PASS: &[u8] = b"correct horse battery staple";
 

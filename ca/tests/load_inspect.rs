@@ -6,8 +6,8 @@
 mod common;
 
 use ca::{Ca, CaError, Serial};
-use common::tools::openssl;
 use common::*;
+use testkit::tools::openssl;
 use wasm_keygen::KeyAlgorithm;
 
 fn read(dir: &std::path::Path, name: &str) -> String {

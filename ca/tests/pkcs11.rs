@@ -1,7 +1,7 @@
 //! Issuing keys in a PKCS#11 token (SoftHSM2 in a temporary token directory): the key is
 //! made in the token and never leaves it; certificates, CRLs and the issuing CA's request
 //! are signed inside it, and OpenSSL accepts them.
-//! Each test runs in a child process with a token of its own (`common::softhsm`).
+//! Each test runs in a child process with a token of its own (`testkit::softhsm`).
 
 // Test helpers outside #[test] fns unwrap too: a failure there is a test failure.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -9,9 +9,9 @@
 mod common;
 
 use ca::{Ca, CaKey, KeyAlgorithm, RevocationReason, RevokedEntry, Serial, TokenSpec};
-use common::softhsm::{PIN, with_token};
-use common::tools::{assert_cert_lints_clean, assert_crl_lints_clean, openssl};
 use common::*;
+use testkit::softhsm::{PIN, with_token};
+use testkit::tools::{assert_cert_lints_clean, assert_crl_lints_clean, openssl};
 use time::Duration;
 use zeroize::Zeroizing;
 

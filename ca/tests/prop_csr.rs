@@ -10,8 +10,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use ca::{Ca, CsrError, IssueRequest, KeyInfo, LeafSubject, Profile, Serial};
+use ca::{Ca, CsrError, KeyInfo, Profile, Serial};
 use proptest::prelude::*;
+use testkit::certs::{leaf_subject, profile, request};
 use time::macros::datetime;
 
 fn fuzz_dir() -> PathBuf {
@@ -25,17 +26,6 @@ fn fuzz_ca() -> &'static Ca {
         let read = |f: &str| std::fs::read_to_string(fuzz_dir().join("fixtures").join(f)).unwrap();
         Ca::from_pem(&read("ca.crt.pem"), &read("ca.key.pem")).unwrap()
     })
-}
-
-fn profile() -> Profile {
-    Profile {
-        validity_days: 730,
-        crl_url: "http://127.0.0.1:8080/crl/ca.crl".into(),
-        ca_issuers_url: "http://127.0.0.1:8080/ca.cer".into(),
-        ocsp_url: None,
-        crl_validity_hours: 24,
-        allow_ec_p256: true,
-    }
 }
 
 /// `(file name, bytes)` of the seeds and regression inputs of one fuzz target.
@@ -87,18 +77,12 @@ fn check_any_csr(der: &[u8]) -> Result<KeyInfo, CsrError> {
     let cert = ca
         .issue(
             &profile(),
-            &IssueRequest {
-                spki_der: checked.spki_der.clone(),
-                serial: Serial([0x22; 16]),
-                not_before: now,
-                not_after: now + time::Duration::days(730),
-                subject: LeafSubject {
-                    cert_name: "SingleWindow-01-B00051".into(),
-                    organization: "Fuzz".into(),
-                    tax_id: "12345675".into(),
-                    organizational_unit: None,
-                },
-            },
+            &request(
+                checked.spki_der.clone(),
+                Serial([0x22; 16]),
+                now,
+                leaf_subject("Fuzz"),
+            ),
         )
         .unwrap();
     assert_eq!(ca.inspect_issued(&cert).unwrap().spki_der, checked.spki_der);

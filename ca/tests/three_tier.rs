@@ -10,10 +10,10 @@ mod common;
 use std::path::Path;
 
 use ca::{Ca, CaKey, KeyAlgorithm, RevocationReason, RevokedEntry, Serial};
-use common::tools::{
+use common::*;
+use testkit::tools::{
     assert_cert_lints_clean, assert_crl_lints_clean, openssl, openssl_any, run_ok,
 };
-use common::*;
 use time::Duration;
 use wasm_keygen::{PfxRequest, Profile as PfxProfile};
 use x509_parser::prelude::{FromDer, X509Certificate};

@@ -198,11 +198,6 @@ async fn run(url: &str, n: usize) {
     .await;
 }
 
-fn pg_admin_url() -> String {
-    std::env::var("PORTAL_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
-}
-
 #[tokio::main]
 async fn main() {
     let n: usize = std::env::args()
@@ -219,7 +214,7 @@ async fn main() {
     );
     run(&url, n).await;
 
-    let admin = pg_admin_url();
+    let admin = testkit::pg::admin_url();
     sqlx::any::install_default_drivers();
     let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await else {
         println!("postgres: not reachable at {admin}; skipped");
@@ -236,8 +231,7 @@ async fn main() {
         .execute(&mut conn)
         .await
         .unwrap();
-    let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
-    run(&format!("{base}/{name}"), n).await;
+    run(&testkit::pg::with_database(&admin, &name), n).await;
     sqlx::query(&format!("DROP DATABASE \"{name}\" WITH (FORCE)"))
         .execute(&mut conn)
         .await

@@ -8,11 +8,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
-#[path = "../../ca/tests/common/softhsm.rs"]
-mod softhsm;
-#[path = "../../ca/tests/common/tools.rs"]
-#[allow(dead_code)]
-mod tools;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -23,6 +18,7 @@ use common::{Backend, TestServer, write_private};
 use proto::api::IssuedCertificate;
 use server::clock::ShiftedClock;
 use server::config::Config;
+use testkit::{softhsm, tools};
 
 const PASSPHRASE: &str = "issuing key passphrase 2026";
 const ROOT_PASSPHRASE: &str = "offline root passphrase 2026";

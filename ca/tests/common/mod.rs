@@ -1,31 +1,21 @@
 //! Shared fixtures for the CA integration tests: a test CA, profiles, CSR builders for
-//! good and deliberately weak keys, and the external tools (openssl, pkilint).
+//! good and deliberately weak keys. The profile and subjects come from the shared test kit
+//! (`testkit`), as do the external tools (`testkit::tools`) and SoftHSM2 (`testkit::softhsm`).
 
 #![allow(dead_code)]
 
 pub mod rsa_raw;
-pub mod softhsm;
-pub mod tools;
+
+pub use testkit::certs::profile;
 
 use std::sync::OnceLock;
 
-use ca::{Ca, CaSubject, IssueRequest, LeafSubject, Profile, Serial};
+use ca::{Ca, CaSubject, IssueRequest, LeafSubject, Serial};
 use time::OffsetDateTime;
 use time::macros::datetime;
 use wasm_keygen::{KeyAlgorithm, Subject};
 
 pub const NOW: OffsetDateTime = datetime!(2026-03-02 08:00:00 UTC);
-
-pub fn profile() -> Profile {
-    Profile {
-        validity_days: 730,
-        crl_url: "http://127.0.0.1:8080/crl/ca.crl".into(),
-        ca_issuers_url: "http://127.0.0.1:8080/ca.cer".into(),
-        ocsp_url: None,
-        crl_validity_hours: 24,
-        allow_ec_p256: true,
-    }
-}
 
 pub fn ca_subject() -> CaSubject {
     CaSubject {
@@ -78,23 +68,12 @@ pub fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 pub fn leaf_subject() -> LeafSubject {
-    LeafSubject {
-        cert_name: "SingleWindow-01-B00051".into(),
-        organization: "台灣報關股份有限公司".into(),
-        tax_id: "12345675".into(),
-        organizational_unit: None,
-    }
+    testkit::certs::leaf_subject(testkit::forms::COMPANY)
 }
 
 /// What the applicant's browser would put in the CSR; the CA must ignore it anyway.
 pub fn csr_subject() -> Subject {
-    Subject {
-        cn: "SingleWindow-01-B00051".into(),
-        o: Some("台灣報關股份有限公司".into()),
-        ou: None,
-        c: Some("TW".into()),
-        serial_number: Some("12345675".into()),
-    }
+    testkit::keys::subject("SingleWindow-01-B00051", testkit::forms::TAX_ID)
 }
 
 /// A CSR made the way the portal's Wasm module makes it.
@@ -112,13 +91,7 @@ pub fn rsa2048_csr() -> &'static [u8] {
 }
 
 pub fn request(spki_der: Vec<u8>, serial: Serial) -> IssueRequest {
-    IssueRequest {
-        spki_der,
-        serial,
-        not_before: NOW,
-        not_after: NOW + time::Duration::days(730),
-        subject: leaf_subject(),
-    }
+    testkit::certs::request(spki_der, serial, NOW, leaf_subject())
 }
 
 /// Checks `csr` and issues a certificate for its key.

@@ -1,20 +1,20 @@
 //! A fresh database per test with only the outbox migration applied: a temp-file SQLite
-//! database, or a PostgreSQL database created for the test and dropped afterwards.
+//! database, or a PostgreSQL database created for the test (`testkit::pg`) and dropped
+//! afterwards.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use sqlx::AnyPool;
 use sqlx::any::AnyPoolOptions;
-
-const DEFAULT_PG_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+use testkit::pg::PgDb;
 
 pub struct TestDb {
     pub pool: AnyPool,
     url: String,
     pub backend: &'static str,
     _dir: Option<tempfile::TempDir>,
-    pg_drop: Option<(String, String)>,
+    // Declared last: dropped (the database with it) after the pool.
+    pg: Option<PgDb>,
 }
 
 fn migration(backend: &str) -> String {
@@ -56,33 +56,14 @@ impl TestDb {
             url,
             backend: "sqlite",
             _dir: Some(dir),
-            pg_drop: None,
+            pg: None,
         }
     }
 
     pub async fn postgres() -> TestDb {
         sqlx::any::install_default_drivers();
-        static N: AtomicU32 = AtomicU32::new(0);
-        let admin = std::env::var("PORTAL_TEST_PG_URL").unwrap_or_else(|_| DEFAULT_PG_URL.into());
-        let name = format!(
-            "mailer_test_{}_{}_{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed),
-            time::OffsetDateTime::now_utc().unix_timestamp_nanos() % 1_000_000
-        );
-        let admin_pool = AnyPoolOptions::new()
-            .max_connections(1)
-            .connect(&admin)
-            .await
-            .unwrap_or_else(|e| {
-                panic!("PostgreSQL at {admin} (set PORTAL_TEST_PG_URL to override): {e}")
-            });
-        sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
-            .execute(&admin_pool)
-            .await
-            .unwrap();
-        admin_pool.close().await;
-        let url = with_db_name(&admin, &name);
+        let pg = PgDb::create().await;
+        let url = pg.url.clone();
         let pool = AnyPoolOptions::new()
             .max_connections(4)
             .connect(&url)
@@ -97,7 +78,7 @@ impl TestDb {
             url,
             backend: "postgres",
             _dir: None,
-            pg_drop: Some((admin, name)),
+            pg: Some(pg),
         }
     }
 
@@ -108,49 +89,5 @@ impl TestDb {
             .connect(&self.url)
             .await
             .unwrap()
-    }
-}
-
-fn with_db_name(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let prefix = match base.rfind('/') {
-        Some(i) if i > "postgres://".len() => &base[..i],
-        _ => base,
-    };
-    match query {
-        Some(q) => format!("{prefix}/{name}?{q}"),
-        None => format!("{prefix}/{name}"),
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        let Some((admin, name)) = self.pg_drop.take() else {
-            return;
-        };
-        // Drop runs inside the test's runtime, which cannot block on async work: use a
-        // thread with its own runtime. FORCE ends the connections the test still holds.
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                if let Ok(pool) = AnyPoolOptions::new()
-                    .max_connections(1)
-                    .connect(&admin)
-                    .await
-                {
-                    let _ = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .execute(&pool)
-                        .await;
-                    pool.close().await;
-                }
-            });
-        })
-        .join();
     }
 }

@@ -1,9 +1,9 @@
+//! The mailer's test helpers: an outbox database per test, mails to queue, transports. The
+//! SMTP sink, Maildir reader, TLS PKI and PostgreSQL databases come from the shared test kit
+//! (`testkit`, tests/ at the repository root), re-exported here.
 #![allow(dead_code, unused_imports)]
 
 pub mod db;
-pub mod maildir;
-pub mod pki;
-pub mod smtp;
 
 use std::path::{Path, PathBuf};
 
@@ -12,8 +12,9 @@ use time::OffsetDateTime;
 use time::macros::{date, datetime};
 
 pub use db::TestDb;
-pub use maildir::{Received, maildir_count, read_maildir};
-pub use smtp::{AuthSetup, ScriptedSmtp, SmtpServer, TlsMode, free_port};
+pub use testkit::maildir::{Received, maildir_count, read_maildir};
+pub use testkit::smtp::{AuthSetup, ScriptedSmtp, SmtpServer, TlsMode, free_port};
+pub use testkit::{maildir, pki, smtp};
 
 pub const NOW: OffsetDateTime = datetime!(2026-11-24 09:30:00 UTC);
 

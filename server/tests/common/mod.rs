@@ -1,33 +1,29 @@
 //! Test harness: the real router on 127.0.0.1:0 with a fresh data directory, over SQLite or
 //! over a PostgreSQL database created for the test and dropped afterwards; reqwest clients
-//! with cookies and the CSRF header; form, CSR and tool helpers.
-#![allow(dead_code)]
+//! with cookies and the CSRF header. The database, SMTP sink, fixtures and tool runners come
+//! from the shared test kit (`testkit`, tests/ at the repository root), re-exported here.
+#![allow(dead_code, unused_imports)]
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
-use proto::api::{
-    ApplicationForm, ApplicationView, CompanyInput, ContactInput, IssuedCertificate, PaymentRecord,
-    SessionView,
-};
-use proto::{ApplicationType, BusinessType, CertKind, CustomsOffice, ErrorCode, Status};
+use proto::api::{ApplicationForm, ApplicationView, IssuedCertificate, PaymentRecord, SessionView};
+use proto::{ErrorCode, Status};
 use reqwest::{Response, StatusCode};
 use server::clock::ShiftedClock;
 use server::config::Config;
 use server::state::AppState;
-use sqlx::Connection as _;
 use tempfile::TempDir;
 use tokio::sync::oneshot;
 
-// SMTP for the mail tests: the mailer's own aiosmtpd harness, Maildir reader and test PKI,
-// shared by path so both crates test against the same servers.
-#[path = "../../../mailer/tests/common/maildir.rs"]
-pub mod maildir;
-#[path = "../../../mailer/tests/common/pki.rs"]
-pub mod pki;
-#[path = "../../../mailer/tests/common/smtp.rs"]
-pub mod smtp;
+pub use testkit::forms::{OTHER_TAX_ID, TAX_ID, good_form, targeted_form};
+pub use testkit::keys::{csr_pem, test_key};
+pub use testkit::pg::PgDb;
+pub use testkit::tools::{
+    assert_cert_lints_clean, assert_crl_lints_clean, lint, openssl_bin, openssl_stdout as openssl,
+};
+// SMTP for the mail tests: the same aiosmtpd sink, Maildir reader and TLS PKI as the mailer's.
+pub use testkit::{maildir, pki, smtp};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -52,84 +48,8 @@ macro_rules! both {
     };
 }
 
-pub const TAX_ID: &str = "12345675";
-pub const OTHER_TAX_ID: &str = "04595257";
 /// Every test operator's password.
 pub const OPERATOR_PASSWORD: &str = "operator password 2026";
-
-fn pg_admin_url() -> String {
-    std::env::var("PORTAL_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
-}
-
-fn with_database(url: &str, db: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let host_end = base[scheme_end..]
-        .find('/')
-        .map(|i| scheme_end + i)
-        .unwrap_or(base.len());
-    let query = query.map(|q| format!("?{q}")).unwrap_or_default();
-    format!("{}/{db}{query}", &base[..host_end])
-}
-
-/// A PostgreSQL database for one test; dropped (with FORCE) when this value is dropped.
-pub struct PgDb {
-    pub name: String,
-    pub url: String,
-}
-
-impl PgDb {
-    pub async fn create() -> PgDb {
-        let mut b = [0u8; 8];
-        getrandom::fill(&mut b).unwrap();
-        let name = format!(
-            "portal_test_{}",
-            b.iter().map(|x| format!("{x:02x}")).collect::<String>()
-        );
-        let admin = pg_admin_url();
-        let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap_or_else(|e| {
-            panic!(
-                "PostgreSQL is required for these tests (tried {admin}; set PORTAL_TEST_PG_URL): {e}"
-            )
-        });
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut conn)
-            .await
-            .unwrap();
-        let _ = conn.close().await;
-        PgDb {
-            url: with_database(&admin, &name),
-            name,
-        }
-    }
-}
-
-impl Drop for PgDb {
-    fn drop(&mut self) {
-        let name = self.name.clone();
-        let admin = pg_admin_url();
-        // Drop runs inside the test's runtime; a separate thread may block on its own one.
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
-                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .execute(&mut conn)
-                        .await;
-                    let _ = conn.close().await;
-                }
-            });
-        })
-        .join();
-    }
-}
 
 /// One CA for the whole test binary (RSA keygen is the slow part), as PEM files.
 fn shared_ca() -> &'static (String, String) {
@@ -466,77 +386,6 @@ pub fn code(v: &serde_json::Value) -> ErrorCode {
         .unwrap_or_else(|e| panic!("no error code in {v}: {e}"))
 }
 
-pub fn good_form() -> ApplicationForm {
-    ApplicationForm {
-        app_type: ApplicationType::New,
-        target: None,
-        company: CompanyInput {
-            name: "台灣報關股份有限公司".into(),
-            phone: "02-25505500#1234".into(),
-            fax: String::new(),
-            responsible_person: "王大明".into(),
-            responsible_phone: String::new(),
-        },
-        contact: ContactInput {
-            name: "陳小華".into(),
-            phone: "02-25505500".into(),
-            mobile: "0912345678".into(),
-            email: "chen@example.com.tw".into(),
-        },
-        customs_office: Some(CustomsOffice::Keelung),
-        business_type: Some(BusinessType::Broker),
-        box_number: "B00051".into(),
-        cert_kind: Some(CertKind::Individual),
-        staff_code: "K1234".into(),
-        staff_national_id: "A123456789".into(),
-        privacy_consent: true,
-        reason: String::new(),
-        reason_code: None,
-    }
-}
-
-/// A form acting on `target` (modify / renew / revoke / suspend / unsuspend).
-pub fn targeted_form(app_type: ApplicationType, target: &str) -> ApplicationForm {
-    ApplicationForm {
-        app_type,
-        target: Some(target.into()),
-        customs_office: None,
-        business_type: None,
-        box_number: String::new(),
-        cert_kind: None,
-        staff_code: String::new(),
-        staff_national_id: String::new(),
-        reason: "test".into(),
-        ..good_form()
-    }
-}
-
-/// An applicant's key (RSA-2048, generated once per test binary) and CSRs made with it.
-pub fn test_key(which: usize) -> &'static wasm_keygen::GeneratedKey {
-    static KEYS: OnceLock<Vec<wasm_keygen::GeneratedKey>> = OnceLock::new();
-    &KEYS.get_or_init(|| {
-        (0..2)
-            .map(|_| wasm_keygen::generate(wasm_keygen::KeyAlgorithm::Rsa { bits: 2048 }).unwrap())
-            .collect()
-    })[which]
-}
-
-pub fn csr_pem(which: usize, cn: &str) -> String {
-    let key = test_key(which);
-    wasm_keygen::build_csr(
-        &key.pkcs8,
-        &wasm_keygen::Subject {
-            cn: cn.into(),
-            o: Some("台灣報關股份有限公司".into()),
-            c: Some("TW".into()),
-            serial_number: Some(TAX_ID.into()),
-            ..Default::default()
-        },
-    )
-    .unwrap()
-    .pem
-}
-
 /// New application → paid (status 20). Returns the application after payment.
 pub async fn paid_application(applicant: &Client, operator: &Client) -> ApplicationView {
     let app = applicant.create(&good_form()).await;
@@ -574,80 +423,6 @@ pub async fn count(srv: &TestServer, sql: &str) -> i64 {
         .unwrap()
         .try_get::<i64, _>(0)
         .unwrap()
-}
-
-// ---- external tools ------------------------------------------------------------------
-
-pub fn openssl_bin() -> PathBuf {
-    let bin = std::env::var_os("OPENSSL_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("openssl"));
-    match Command::new(&bin).arg("version").output() {
-        Ok(o) if o.status.success() => bin,
-        _ => panic!(
-            "openssl not found (looked for {}); install it (scripts/setup.sh) or set OPENSSL_BIN",
-            bin.display()
-        ),
-    }
-}
-
-pub fn openssl(dir: &Path, args: &[&str]) -> Vec<u8> {
-    let out = Command::new(openssl_bin())
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "openssl {} failed: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
-
-fn pkilint(tool: &str) -> PathBuf {
-    let dir = std::env::var_os("PKILINT_BIN_DIR")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/ccp/venv/bin")))
-        .unwrap_or_default();
-    let bin = dir.join(tool);
-    assert!(
-        bin.is_file(),
-        "pkilint's {tool} not found at {} (pip install pkilint into $HOME/.cache/ccp/venv via \
-         scripts/setup.sh, or set PKILINT_BIN_DIR)",
-        bin.display()
-    );
-    bin
-}
-
-/// pkilint findings of severity WARNING or worse (empty = clean).
-pub fn lint(tool: &str, extra: &[&str], der: &[u8]) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("doc.der");
-    std::fs::write(&file, der).unwrap();
-    let out = Command::new(pkilint(tool))
-        .arg("lint")
-        .args(extra)
-        .args(["-s", "WARNING", "--document-format", "DER"])
-        .arg(&file)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-    if !out.status.success() && stdout.is_empty() {
-        panic!("{tool} failed: {}", String::from_utf8_lossy(&out.stderr));
-    }
-    stdout
-}
-
-pub fn assert_cert_lints_clean(der: &[u8]) {
-    let f = lint("lint_pkix_cert", &[], der);
-    assert!(f.is_empty(), "pkilint lint_pkix_cert findings:\n{f}");
-}
-
-pub fn assert_crl_lints_clean(der: &[u8]) {
-    let f = lint("lint_crl", &["-t", "CRL", "-p", "PKIX"], der);
-    assert!(f.is_empty(), "pkilint lint_crl findings:\n{f}");
 }
 
 // ---- several instances on one database (issue 16) -------------------------------------
