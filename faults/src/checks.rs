@@ -307,7 +307,7 @@ pub async fn check_all(run: &Run, invs: &mut Invariants) -> Result<()> {
             by_event.entry(key).or_default().push((mid, state));
         }
         let mut copies: HashMap<String, usize> = HashMap::new();
-        for mid in run.smtp.delivered_message_ids()? {
+        for mid in testkit::maildir::message_ids(&run.smtp.maildir)? {
             *copies.entry(norm_mid(&mid)).or_default() += 1;
         }
         let i = inv(invs, MAIL);
@@ -409,7 +409,7 @@ pub async fn totals(run: &Run) -> Result<Totals> {
             .await
             .map(|n| u64::try_from(n).unwrap_or(0))
     };
-    let delivered = run.smtp.delivered_message_ids()?;
+    let delivered = testkit::maildir::message_ids(&run.smtp.maildir)?;
     let distinct: std::collections::HashSet<&String> = delivered.iter().collect();
     Ok(Totals {
         applications: count("SELECT COUNT(*) FROM applications").await?,

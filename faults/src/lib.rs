@@ -30,14 +30,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, anyhow, bail};
-use proto::api::{ApplicationForm, ApplicationView, CompanyInput, ContactInput, IssuedCertificate};
-use proto::{ApplicationType, BusinessType, CertKind, CustomsOffice};
+use proto::api::{ApplicationForm, ApplicationView, IssuedCertificate};
 use sqlx::AnyPool;
 use tokio::sync::Mutex;
 
 pub use report::{BackendReport, FaultCounts, Invariant, Report, Totals};
 
-use procs::{PgDb, Portal, Smtp};
+use procs::Portal;
+use testkit::pg::PgDb;
+use testkit::smtp::SmtpServer;
 
 /// What is checked after every round, in report order.
 pub const INVARIANTS: [&str; 7] = [
@@ -78,7 +79,8 @@ pub struct Options {
     pub seed: u64,
     /// PostgreSQL server for a scratch database (created and dropped here).
     pub pg_admin_url: String,
-    /// Python with aiosmtpd; default `$HOME/.cache/ccp/venv/bin/python`, then python3.
+    /// Python with aiosmtpd; default as `testkit::smtp::python` finds it (`PORTAL_TEST_PYTHON`,
+    /// `$HOME/.cache/ccp/venv/bin/python`, python3).
     pub python: Option<PathBuf>,
     /// Keep the work directory (server logs, maildir) instead of deleting it.
     pub keep: bool,
@@ -98,8 +100,7 @@ impl Options {
             seconds_per_backend: 140,
             apps_per_round: 16,
             seed: random_seed(),
-            pg_admin_url: std::env::var("PORTAL_TEST_PG_URL")
-                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into()),
+            pg_admin_url: testkit::pg::admin_url(),
             python: None,
             keep: false,
             verbose: false,
@@ -348,7 +349,7 @@ pub(crate) struct Run {
     /// The other instances on the same database; they keep serving through the kills.
     pub others: Vec<Portal>,
     pub pg_restart: Option<String>,
-    pub smtp: Smtp,
+    pub smtp: SmtpServer,
     pub pg: Option<PgDb>,
     /// The harness's own connection, for the checks and the mail fast-forward.
     pub db: AnyPool,
@@ -367,10 +368,10 @@ async fn run_backend(opts: &Options, backend: Backend, seed: u64) -> Result<Back
     let work = tempfile::Builder::new().prefix("faults-").tempdir()?;
     let dir = work.path().to_path_buf();
     let maildir = dir.join("maildir");
-    let smtp = Smtp::start(opts.python.clone(), &maildir, &dir).await?;
+    let smtp = SmtpServer::try_start(opts.python.clone(), &maildir, dir.join("smtpd.log")).await?;
     let pg = match backend {
         Backend::Sqlite => None,
-        Backend::Postgres => Some(PgDb::create(&opts.pg_admin_url).await?),
+        Backend::Postgres => Some(procs::create_database(&opts.pg_admin_url).await?),
     };
     let db_url = match &pg {
         Some(p) => p.url.clone(),
@@ -398,7 +399,7 @@ async fn run_backend(opts: &Options, backend: Backend, seed: u64) -> Result<Back
     let bases = bases.join(",");
     sqlx::any::install_default_drivers();
     let harness_url = match &pg {
-        Some(p) => p.harness_url(),
+        Some(p) => procs::harness_url(p),
         None => db_url.clone(),
     };
     let db = sqlx::any::AnyPoolOptions::new()
@@ -463,7 +464,7 @@ async fn run_backend(opts: &Options, backend: Backend, seed: u64) -> Result<Back
         p.kill();
     }
     run.db.close().await;
-    run.smtp.stop();
+    run.smtp.kill();
     if let Some(pg) = run.pg.take() {
         pg.drop_database().await;
     }
@@ -491,33 +492,9 @@ async fn run_backend(opts: &Options, backend: Backend, seed: u64) -> Result<Back
 
 // ---- one round -------------------------------------------------------------------------------
 
+/// The test kit's good form, with applicant `n`'s own mailbox.
 fn form(n: u64) -> ApplicationForm {
-    ApplicationForm {
-        app_type: ApplicationType::New,
-        target: None,
-        company: CompanyInput {
-            name: "台灣報關股份有限公司".into(),
-            phone: "02-25505500#1234".into(),
-            fax: String::new(),
-            responsible_person: "王大明".into(),
-            responsible_phone: String::new(),
-        },
-        contact: ContactInput {
-            name: "陳小華".into(),
-            phone: "02-25505500".into(),
-            mobile: "0912345678".into(),
-            email: format!("applicant{n}@example.com.tw"),
-        },
-        customs_office: Some(CustomsOffice::Keelung),
-        business_type: Some(BusinessType::Broker),
-        box_number: "B00051".into(),
-        cert_kind: Some(CertKind::Individual),
-        staff_code: "K1234".into(),
-        staff_national_id: "A123456789".into(),
-        privacy_consent: true,
-        reason: String::new(),
-        reason_code: None,
-    }
+    testkit::forms::form_with_email(format!("applicant{n}@example.com.tw"))
 }
 
 /// The next 8-digit number that passes the tax ID checksum.
@@ -534,17 +511,8 @@ fn next_tax_id(seq: &mut u64) -> String {
 fn csr_for(tax_id: &str) -> Result<String> {
     let key = wasm_keygen::generate(wasm_keygen::KeyAlgorithm::EcP256)
         .map_err(|e| anyhow!("key generation: {e:?}"))?;
-    let csr = wasm_keygen::build_csr(
-        &key.pkcs8,
-        &wasm_keygen::Subject {
-            cn: "ignored".into(),
-            o: Some("台灣報關股份有限公司".into()),
-            c: Some("TW".into()),
-            serial_number: Some(tax_id.to_owned()),
-            ..Default::default()
-        },
-    )
-    .map_err(|e| anyhow!("CSR: {e:?}"))?;
+    let csr = wasm_keygen::build_csr(&key.pkcs8, &testkit::keys::subject("ignored", tax_id))
+        .map_err(|e| anyhow!("CSR: {e:?}"))?;
     Ok(csr.pem)
 }
 
@@ -560,7 +528,7 @@ async fn round(
     let first_new = run.apps.len();
     // A: applications, the first half while the SMTP server is down.
     let half = n_apps / 2;
-    run.smtp.stop();
+    run.smtp.kill();
     run.faults.smtp_outages += 1;
     create_applications(run, half, false).await?;
     // Let the mail worker meet the dead SMTP server (it is woken after each commit).
@@ -782,7 +750,7 @@ async fn kill_and_restart_single(run: &mut Run) -> Result<()> {
 /// Terminate every server connection to the test database (PostgreSQL only).
 async fn terminate_backends(run: &mut Run) -> Result<()> {
     let Some(pg) = &run.pg else { return Ok(()) };
-    let n = pg.terminate_server_connections().await?;
+    let n = procs::terminate_server_connections(pg).await?;
     run.faults.db_terminations += 1;
     run.faults.db_connections_terminated += n;
     Ok(())

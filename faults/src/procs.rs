@@ -1,20 +1,16 @@
-//! The processes and databases under test: `portal serve`, aiosmtpd, a scratch PostgreSQL
-//! database.
+//! The processes under test: `portal serve` here; aiosmtpd and the scratch PostgreSQL
+//! database are the test kit's (`testkit::smtp`, `testkit::pg`), with the harness's own
+//! PostgreSQL connection killer.
 
 use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context as _, Result, anyhow, bail};
+use anyhow::{Context as _, Result, bail};
 use sqlx::Connection as _;
-
-/// A port that was free a moment ago.
-fn free_port() -> Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
-}
+use testkit::pg::PgDb;
+use testkit::smtp::try_free_port as free_port;
 
 fn tail(path: &Path) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();
@@ -178,283 +174,33 @@ impl Drop for Portal {
     }
 }
 
-fn python(explicit: Option<PathBuf>) -> Result<PathBuf> {
-    let mut candidates: Vec<PathBuf> = Vec::new();
-    if let Some(p) = explicit {
-        candidates.push(p);
-    } else if let Ok(p) = std::env::var("PORTAL_TEST_PYTHON") {
-        candidates.push(p.into());
-    } else {
-        if let Ok(home) = std::env::var("HOME") {
-            candidates.push(Path::new(&home).join(".cache/ccp/venv/bin/python"));
-        }
-        candidates.push("python3".into());
-    }
-    for c in &candidates {
-        let ok = Command::new(c)
-            .args(["-c", "import aiosmtpd"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .map(|s| s.success())
-            .unwrap_or(false);
-        if ok {
-            return Ok(c.clone());
-        }
-    }
-    Err(anyhow!(
-        "no python with aiosmtpd (tried {candidates:?}); scripts/setup.sh test installs it"
-    ))
-}
-
-/// aiosmtpd delivering every message into a Maildir; can be killed and started again on the
-/// same port.
-pub struct Smtp {
-    python: PathBuf,
-    pub maildir: PathBuf,
-    log: PathBuf,
-    pub port: u16,
-    child: Option<Child>,
-}
-
-impl Smtp {
-    pub async fn start(python_bin: Option<PathBuf>, maildir: &Path, dir: &Path) -> Result<Smtp> {
-        let mut s = Smtp {
-            python: python(python_bin)?,
-            maildir: maildir.to_path_buf(),
-            log: dir.join("smtpd.log"),
-            port: free_port()?,
-            child: None,
-        };
-        s.restart().await?;
-        Ok(s)
-    }
-
-    pub async fn restart(&mut self) -> Result<()> {
-        if self.child.is_some() {
-            return Ok(());
-        }
-        let log = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.log)?;
-        let mut child = Command::new(&self.python)
-            .args(["-m", "aiosmtpd", "-n", "-l"])
-            .arg(format!("127.0.0.1:{}", self.port))
-            .args(["-c", "aiosmtpd.handlers.Mailbox"])
-            .arg(&self.maildir)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .spawn()
-            .context("starting aiosmtpd")?;
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Some(status) = child.try_wait()? {
-                bail!("aiosmtpd exited early ({status}):\n{}", tail(&self.log));
-            }
-            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
-                .await
-                .is_ok()
-            {
-                self.child = Some(child);
-                return Ok(());
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                bail!("aiosmtpd did not listen within 20 s");
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    pub fn stop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-
-    /// Message-ID (without angle brackets) of every message in the Maildir, one entry per
-    /// delivered copy.
-    pub fn delivered_message_ids(&self) -> Result<Vec<String>> {
-        let mut out = Vec::new();
-        for sub in ["new", "cur"] {
-            let dir = self.maildir.join(sub);
-            let Ok(entries) = std::fs::read_dir(&dir) else {
-                continue;
-            };
-            for e in entries {
-                let path = e?.path();
-                let text = std::fs::read_to_string(&path)
-                    .with_context(|| format!("reading {}", path.display()))?;
-                match message_id(&text) {
-                    Some(id) => out.push(id),
-                    None => bail!("message without Message-ID: {}", path.display()),
-                }
-            }
-        }
-        Ok(out)
-    }
-}
-
-impl Drop for Smtp {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-/// The Message-ID header of a message (unfolded, brackets and blanks removed).
-fn message_id(text: &str) -> Option<String> {
-    let mut lines = text.lines().peekable();
-    while let Some(line) = lines.next() {
-        if line.is_empty() {
-            return None;
-        }
-        let Some((name, value)) = line.split_once(':') else {
-            continue;
-        };
-        if !name.trim().eq_ignore_ascii_case("message-id") {
-            continue;
-        }
-        let mut v = value.trim().to_owned();
-        while let Some(next) = lines.peek() {
-            if next.starts_with([' ', '\t']) {
-                v.push_str(next.trim());
-                lines.next();
-            } else {
-                break;
-            }
-        }
-        return Some(v.trim_matches(['<', '>', ' ']).to_owned());
-    }
-    None
-}
-
-/// A scratch PostgreSQL database, dropped at the end.
-pub struct PgDb {
-    admin: String,
-    pub name: String,
-    pub url: String,
-    dropped: bool,
-}
-
-/// `url` with its database name replaced.
-fn with_database(url: &str, db: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let host_end = base[scheme_end..]
-        .find('/')
-        .map(|i| scheme_end + i)
-        .unwrap_or(base.len());
-    let query = query.map(|q| format!("?{q}")).unwrap_or_default();
-    format!("{}/{db}{query}", &base[..host_end])
-}
-
 const HARNESS_APP_NAME: &str = "faults-harness";
 
-impl PgDb {
-    pub async fn create(admin: &str) -> Result<PgDb> {
-        let name = format!("portal_faults_{:016x}", crate::random_seed());
-        let mut conn = sqlx::PgConnection::connect(admin)
-            .await
-            .with_context(|| format!("PostgreSQL at {admin} (set PORTAL_TEST_PG_URL)"))?;
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut conn)
-            .await?;
-        let _ = conn.close().await;
-        Ok(PgDb {
-            admin: admin.to_owned(),
-            url: with_database(admin, &name),
-            name,
-            dropped: false,
-        })
-    }
-
-    /// The harness's own URL: tagged so the connection killer spares it.
-    pub fn harness_url(&self) -> String {
-        let sep = if self.url.contains('?') { '&' } else { '?' };
-        format!("{}{sep}application_name={HARNESS_APP_NAME}", self.url)
-    }
-
-    /// `pg_terminate_backend` for every connection of the server to this database.
-    pub async fn terminate_server_connections(&self) -> Result<u64> {
-        let mut conn = sqlx::PgConnection::connect(&self.admin).await?;
-        let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM (SELECT pg_terminate_backend(pid) AS t FROM pg_stat_activity \
-             WHERE datname = $1 AND pid <> pg_backend_pid() \
-             AND application_name <> $2) x WHERE t",
-        )
-        .bind(&self.name)
-        .bind(HARNESS_APP_NAME)
-        .fetch_one(&mut conn)
-        .await?;
-        let _ = conn.close().await;
-        Ok(u64::try_from(n).unwrap_or(0))
-    }
-
-    pub async fn drop_database(mut self) {
-        self.dropped = true;
-        if let Ok(mut conn) = sqlx::PgConnection::connect(&self.admin).await {
-            let _ = sqlx::query(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ))
-            .execute(&mut conn)
-            .await;
-            let _ = conn.close().await;
-        }
-    }
+/// A scratch database for one backend run (`portal_faults_…`), dropped at the end.
+pub async fn create_database(admin: &str) -> Result<PgDb> {
+    PgDb::try_create(admin, "portal_faults")
+        .await
+        .context("set PORTAL_TEST_PG_URL")
 }
 
-impl Drop for PgDb {
-    fn drop(&mut self) {
-        if self.dropped {
-            return;
-        }
-        // Error path: drop from a thread with its own runtime (we may be inside one).
-        let admin = self.admin.clone();
-        let name = self.name.clone();
-        let _ = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            rt.block_on(async move {
-                if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
-                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .execute(&mut conn)
-                        .await;
-                    let _ = conn.close().await;
-                }
-            });
-        })
-        .join();
-    }
+/// The harness's own URL for `pg`: tagged so the connection killer spares it.
+pub fn harness_url(pg: &PgDb) -> String {
+    let sep = if pg.url.contains('?') { '&' } else { '?' };
+    format!("{}{sep}application_name={HARNESS_APP_NAME}", pg.url)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn message_id_is_read_from_folded_headers() {
-        let m = "X-Peer: x\r\nMessage-ID:\r\n <abc.1@portal.example>\r\nSubject: s\r\n\r\nbody";
-        assert_eq!(message_id(m).as_deref(), Some("abc.1@portal.example"));
-        assert_eq!(message_id("Subject: s\n\nMessage-ID: <x@y>"), None);
-    }
-
-    #[test]
-    fn database_name_is_replaced() {
-        assert_eq!(
-            with_database("postgres://u@h:5432/postgres?sslmode=disable", "d"),
-            "postgres://u@h:5432/d?sslmode=disable"
-        );
-    }
+/// `pg_terminate_backend` for every connection of the server to `pg`.
+pub async fn terminate_server_connections(pg: &PgDb) -> Result<u64> {
+    let mut conn = sqlx::PgConnection::connect(pg.admin_url()).await?;
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM (SELECT pg_terminate_backend(pid) AS t FROM pg_stat_activity \
+         WHERE datname = $1 AND pid <> pg_backend_pid() \
+         AND application_name <> $2) x WHERE t",
+    )
+    .bind(&pg.name)
+    .bind(HARNESS_APP_NAME)
+    .fetch_one(&mut conn)
+    .await?;
+    let _ = conn.close().await;
+    Ok(u64::try_from(n).unwrap_or(0))
 }

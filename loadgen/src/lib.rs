@@ -13,11 +13,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use proto::api::{
-    ApplicationForm, ApplicationView, CompanyInput, ContactInput, IssuedCertificate, PaymentRecord,
-    SessionView,
-};
-use proto::{ApplicationType, BillStatus, BusinessType, CertKind, CustomsOffice, Status};
+use proto::api::{ApplicationForm, ApplicationView, IssuedCertificate, PaymentRecord, SessionView};
+use proto::{BillStatus, Status};
 use sqlx::Row as _;
 
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -68,34 +65,13 @@ pub fn make_csrs(
     Ok(out)
 }
 
-/// The application every simulated applicant submits (the tax ID comes from the session).
+/// The application every simulated applicant submits (the tax ID comes from the session):
+/// the test kit's good form under the load test's company name and mailbox.
 pub fn form() -> ApplicationForm {
-    ApplicationForm {
-        app_type: ApplicationType::New,
-        target: None,
-        company: CompanyInput {
-            name: "負載測試報關股份有限公司".into(),
-            phone: "02-25505500".into(),
-            fax: String::new(),
-            responsible_person: "王大明".into(),
-            responsible_phone: String::new(),
-        },
-        contact: ContactInput {
-            name: "陳小華".into(),
-            phone: "02-25505500".into(),
-            mobile: "0912345678".into(),
-            email: "load@example.com.tw".into(),
-        },
-        customs_office: Some(CustomsOffice::Keelung),
-        business_type: Some(BusinessType::Broker),
-        box_number: "B00051".into(),
-        cert_kind: Some(CertKind::Individual),
-        staff_code: "K1234".into(),
-        staff_national_id: "A123456789".into(),
-        privacy_consent: true,
-        reason: String::new(),
-        reason_code: None,
-    }
+    let mut form = testkit::forms::form_with_email("load@example.com.tw".into());
+    form.company.name = "負載測試報關股份有限公司".into();
+    form.company.phone = "02-25505500".into();
+    form
 }
 
 /// Today in Taipei (UTC+8, no DST), `YYYY-MM-DD`: the payment date operators type.
@@ -784,12 +760,9 @@ pub async fn verify_mail(
     pool.close().await;
     let mut names = std::collections::HashSet::new();
     for dir in maildirs {
-        let Ok(entries) = std::fs::read_dir(dir.join("new")) else {
-            continue;
-        };
-        for e in entries.flatten() {
+        for file in testkit::maildir::delivered_files(dir)? {
             c.delivered += 1;
-            names.insert(e.file_name());
+            names.insert(file.file_name().map(ToOwned::to_owned));
         }
     }
     c.distinct_delivered = names.len();

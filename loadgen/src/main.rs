@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use loadgen::{DbCheck, Error, LevelConfig, LevelResult, MailCheck};
-use sqlx::Connection as _;
+use testkit::pg::PgDb;
 
 #[derive(Parser, Debug)]
 #[command(name = "loadgen", about = "Load generator for the portal's JSON API")]
@@ -155,7 +155,7 @@ async fn run(args: Args) -> Result<bool, Error> {
         }
         for (b, n) in plan {
             let pg = if b == "postgres" {
-                Some(PgDb::create(&args.pg_admin_url).await?)
+                Some(PgDb::try_create(&args.pg_admin_url, "loadgen").await?)
             } else {
                 None
             };
@@ -201,7 +201,7 @@ async fn run(args: Args) -> Result<bool, Error> {
             }
             .await;
             if let Some(pg) = pg {
-                pg.drop_db().await;
+                pg.drop_database().await;
             }
             runs.push(result?);
         }
@@ -418,50 +418,6 @@ impl Spawned {
     }
 }
 
-struct PgDb {
-    admin: String,
-    name: String,
-    url: String,
-}
-
-impl PgDb {
-    async fn create(admin: &str) -> Result<PgDb, Error> {
-        let nanos = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
-        let name = format!("loadgen_{}_{}", std::process::id(), nanos % 1_000_000_000);
-        let mut conn = sqlx::PgConnection::connect(admin)
-            .await
-            .map_err(|e| format!("PostgreSQL at {admin}: {e}"))?;
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut conn)
-            .await?;
-        let _ = conn.close().await;
-        let (base, query) = admin.split_once('?').unwrap_or((admin, ""));
-        let host_end = base.rfind('/').ok_or("admin URL without database")?;
-        let q = if query.is_empty() {
-            String::new()
-        } else {
-            format!("?{query}")
-        };
-        Ok(PgDb {
-            url: format!("{}/{name}{q}", &base[..host_end]),
-            admin: admin.to_owned(),
-            name,
-        })
-    }
-
-    async fn drop_db(self) {
-        if let Ok(mut conn) = sqlx::PgConnection::connect(&self.admin).await {
-            let _ = sqlx::query(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ))
-            .execute(&mut conn)
-            .await;
-            let _ = conn.close().await;
-        }
-    }
-}
-
 // ---- openssl on the same CSRs with the same CA key -----------------------------------
 
 struct OpensslResult {
@@ -477,9 +433,7 @@ struct OpensslResult {
 /// row and once with one process per core at a time, with the server's CA files and the
 /// extensions the server writes.
 fn openssl_compare(ca_dir: &Path, public: &str, csrs: &[String]) -> Result<OpensslResult, Error> {
-    let openssl = std::env::var_os("OPENSSL_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("openssl"));
+    let openssl = testkit::tools::openssl_path();
     let version = std::process::Command::new(&openssl)
         .arg("version")
         .output()?;
