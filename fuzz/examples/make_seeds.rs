@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use ca::{Ca, CaSubject, IssueRequest, LeafSubject, Profile, Serial, cert_der_to_pem};
+use ca::{Ca, CaSubject, LeafSubject, Serial, cert_der_to_pem};
 use time::macros::datetime;
 use wasm_keygen::{KeyAlgorithm, Subject};
 
@@ -32,14 +32,11 @@ fn main() -> Res<()> {
     )?;
     write(&fixtures.join("ca.crt.pem"), ca.certificate_pem().as_bytes())?;
     write(&fixtures.join("ca.key.pem"), ca.key_pem().as_bytes())?;
-    let profile = crate_profile();
+    let profile = testkit::certs::profile();
 
     let subject = Subject {
-        cn: "SingleWindow-01-B00051".into(),
-        o: Some("台灣報關股份有限公司".into()),
         ou: Some("K1234".into()),
-        c: Some("TW".into()),
-        serial_number: Some("12345675".into()),
+        ..testkit::keys::subject("SingleWindow-01-B00051", testkit::forms::TAX_ID)
     };
     let mut chain_pem = String::new();
     for (name, alg) in [
@@ -59,18 +56,15 @@ fn main() -> Res<()> {
         let checked = ca.check_csr(&profile, &csr.der)?;
         let cert = ca.issue(
             &profile,
-            &IssueRequest {
-                spki_der: checked.spki_der,
-                serial: Serial::try_random()?,
-                not_before: now,
-                not_after: now + time::Duration::days(730),
-                subject: LeafSubject {
-                    cert_name: "SingleWindow-01-B00051".into(),
-                    organization: "台灣報關股份有限公司".into(),
-                    tax_id: "12345675".into(),
+            &testkit::certs::request(
+                checked.spki_der,
+                Serial::try_random()?,
+                now,
+                LeafSubject {
                     organizational_unit: Some("K1234".into()),
+                    ..testkit::certs::leaf_subject(testkit::forms::COMPANY)
                 },
-            },
+            ),
         )?;
         let pem = cert_der_to_pem(&cert);
         write(&corpus.join(format!("cert_inspect/leaf-{name}.der")), &cert)?;
@@ -110,17 +104,6 @@ fn main() -> Res<()> {
 
 /// Separator between the parts of a `pfx_build` input (see `portal_fuzz::pfx_build`).
 const SEP: &str = "\n=====\n";
-
-fn crate_profile() -> Profile {
-    Profile {
-        validity_days: 730,
-        crl_url: "http://127.0.0.1:8080/crl/ca.crl".into(),
-        ca_issuers_url: "http://127.0.0.1:8080/ca.cer".into(),
-        ocsp_url: None,
-        crl_validity_hours: 24,
-        allow_ec_p256: true,
-    }
-}
 
 /// CSRs and keys written by OpenSSL: other encodings and the refusal paths (SHA-1, RSA-1024,
 /// Ed25519, requested extensions).

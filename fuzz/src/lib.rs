@@ -10,7 +10,7 @@
 
 use std::sync::OnceLock;
 
-use ca::{Ca, IssueRequest, LeafSubject, Profile, Serial};
+use ca::{Ca, Profile, Serial};
 use proto::api::ApplicationForm;
 use proto::model::Lang;
 use proto::validate;
@@ -56,16 +56,8 @@ fn leaf_key() -> &'static [u8] {
     KEY.get_or_init(|| fixture("leaf-p256.pk8"))
 }
 
-pub fn profile() -> Profile {
-    Profile {
-        validity_days: 730,
-        crl_url: "http://127.0.0.1:8080/crl/ca.crl".into(),
-        ca_issuers_url: "http://127.0.0.1:8080/ca.cer".into(),
-        ocsp_url: None,
-        crl_validity_hours: 24,
-        allow_ec_p256: true,
-    }
-}
+/// The CA's test profile (shared with the CA's tests through the test kit).
+pub use testkit::certs::profile;
 
 /// CSR DER as uploaded → `check_csr`. An accepted CSR must yield a key the CA can issue a
 /// certificate for, and that certificate must read back as ours with the same key.
@@ -92,18 +84,12 @@ pub fn csr_check(data: &[u8]) {
     let cert = ca
         .issue(
             &profile,
-            &IssueRequest {
-                spki_der: checked.spki_der.clone(),
-                serial: Serial([0x11; 16]),
-                not_before: now,
-                not_after: now + time::Duration::days(730),
-                subject: LeafSubject {
-                    cert_name: "SingleWindow-01-B00051".into(),
-                    organization: "Fuzz".into(),
-                    tax_id: "12345675".into(),
-                    organizational_unit: None,
-                },
-            },
+            &testkit::certs::request(
+                checked.spki_der.clone(),
+                Serial([0x11; 16]),
+                now,
+                testkit::certs::leaf_subject("Fuzz"),
+            ),
         )
         .expect("an accepted CSR key must be issuable");
     let info = ca.inspect_issued(&cert).expect("own certificate reads back");
