@@ -359,7 +359,6 @@ fn truncate(s: &str) -> String {
     }
 }
 
-
 /// Erases the recipient and body of an application's finished mails (sent or failed) for
 /// personal-data retention, inside the caller's transaction. The subject (serial only), the
 /// kind and the times stay as the record that a mail went out. Returns the rows erased.

@@ -340,7 +340,11 @@ async fn disabling_ends_sessions_and_passwords_change(b: Backend) {
         .await
         .unwrap()
         .unwrap();
-    assert!(server::db::operators::set_disabled(&mut tx, op.id, true).await.unwrap());
+    assert!(
+        server::db::operators::set_disabled(&mut tx, op.id, true)
+            .await
+            .unwrap()
+    );
     tx.commit().await.unwrap();
     assert_eq!(
         code(&late.get_json("/api/admin/applications", 401).await),
