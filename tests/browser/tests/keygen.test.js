@@ -473,9 +473,16 @@ function defineTests(engine) {
         });
         return { worker, mainThread };
       });
-      // Typical here: worker ~15 ms, main thread 2-5 s (RSA-4096 prime search).
+      // Typical here: worker ~15 ms, main thread 2-5 s (RSA-4096 prime search). On a machine
+      // loaded by other jobs (load average ~10 on 2 cores) the page's own timer can miss
+      // ~0.5 s while the control blocks for ~18 s: the bound is 250 ms or a tenth of the
+      // control's gap in the same run, whichever is larger; keygen on the main thread
+      // would make the two gaps alike and still fail.
       assert.ok(r.mainThread.maxGap > 300, `control should block: ${JSON.stringify(r)}`);
-      assert.ok(r.worker.maxGap < 250, `timer stalled during worker keygen: ${JSON.stringify(r)}`);
+      assert.ok(
+        r.worker.maxGap < Math.max(250, r.mainThread.maxGap / 10),
+        `timer stalled during worker keygen: ${JSON.stringify(r)}`,
+      );
       assert.ok(r.worker.ticks >= Math.floor(r.worker.elapsed / 10) / 2, JSON.stringify(r));
       await assertClean(page, problems);
     } finally {
