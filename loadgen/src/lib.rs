@@ -693,6 +693,11 @@ pub struct MailCheck {
     /// Files in the instances' maildirs, and distinct names among them (one per Message-ID).
     pub delivered: usize,
     pub distinct_delivered: usize,
+    /// Rows still pending or being sent when the last level ended, and how long the
+    /// instances then took to send them all (`None`: the wait ran out first). What tells
+    /// one mail worker's pace from another's, where both end with every mail once.
+    pub backlog_at_end: i64,
+    pub drained_after: Option<Duration>,
 }
 
 impl MailCheck {
@@ -719,9 +724,19 @@ pub async fn verify_mail(
         .max_connections(1)
         .connect(url)
         .await?;
-    let deadline = Instant::now() + wait;
+    let started = Instant::now();
+    let deadline = started + wait;
     let pending_sql = "SELECT COUNT(*) FROM mail_outbox WHERE state IN ('pending', 'sending')";
-    while count(&pool, pending_sql).await? > 0 && Instant::now() < deadline {
+    let backlog_at_end = count(&pool, pending_sql).await?;
+    let mut drained_after = None;
+    loop {
+        if count(&pool, pending_sql).await? == 0 {
+            drained_after = Some(started.elapsed());
+            break;
+        }
+        if Instant::now() >= deadline {
+            break;
+        }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     let mut c = MailCheck {
@@ -744,6 +759,8 @@ pub async fn verify_mail(
         )
         .await?,
         pending: count(&pool, pending_sql).await?,
+        backlog_at_end,
+        drained_after,
         failed: count(
             &pool,
             "SELECT COUNT(*) FROM mail_outbox WHERE state = 'failed'",

@@ -639,7 +639,8 @@ async fn markdown(args: &Args, runs: &[BackendRun]) -> String {
                 s,
                 "Mail check: {} outbox rows for {} status changes ({} sent, {} pending, {} failed, \
                  {} (application, kind) pairs twice); {} files delivered to the instances' \
-                 maildirs, {} distinct → **{}**.\n",
+                 maildirs, {} distinct → **{}**. Outbox after the last level: {} not yet sent, \
+                 {}.\n",
                 m.rows,
                 m.expected,
                 m.sent,
@@ -652,6 +653,11 @@ async fn markdown(args: &Args, runs: &[BackendRun]) -> String {
                     "every mail once"
                 } else {
                     "LOST OR DUPLICATED MAIL"
+                },
+                m.backlog_at_end,
+                match m.drained_after {
+                    Some(d) => format!("all sent {:.1} s later", d.as_secs_f64()),
+                    None => "still not all sent when the wait ran out".to_owned(),
                 }
             );
         }
