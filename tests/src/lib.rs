@@ -34,6 +34,19 @@ pub mod softhsm;
 #[cfg(feature = "tools")]
 pub mod tools;
 
+/// A port on 127.0.0.1 that was free a moment ago (bind to 0, read it, release it; the
+/// window for a clash is tiny).
+pub fn free_port() -> u16 {
+    try_free_port().unwrap()
+}
+
+/// [`free_port`], for callers that report errors rather than panic.
+pub fn try_free_port() -> std::io::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
 /// What the non-panicking helpers (for the `faults` and `loadgen` binaries) fail with: a
 /// message naming what was tried.
 #[derive(Debug, Clone, PartialEq, Eq)]

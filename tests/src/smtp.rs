@@ -16,17 +16,7 @@ use tokio::net::TcpListener;
 
 use crate::Error;
 
-/// A port that was free a moment ago (bind to 0, read it, release it).
-pub fn free_port() -> u16 {
-    try_free_port().unwrap()
-}
-
-/// [`free_port`], for callers that report errors rather than panic.
-pub fn try_free_port() -> std::io::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
-}
+pub use crate::{free_port, try_free_port};
 
 /// A python that can `import aiosmtpd`: `explicit` if given, else `PORTAL_TEST_PYTHON`, else
 /// the venv of scripts/setup.sh (`$HOME/.cache/ccp/venv`), /usr/bin/python3, python3.

@@ -15,7 +15,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -25,13 +25,7 @@ use std::time::{Duration, Instant};
 pub const TAX_ID: &str = "04595257";
 pub const PIN: &str = "123456";
 
-/// A free TCP port on 127.0.0.1 (released before use; the window for a clash is tiny).
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("no free port on 127.0.0.1")
-}
+pub use testkit::free_port;
 
 fn require_tool(cmd: &str, args: &[&str], install: &str) {
     let ok = Command::new(cmd)

@@ -68,14 +68,8 @@ impl Drop for Killed {
     }
 }
 
-fn free_port() -> Result<u16, Error> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
-}
-
 async fn start_portal(portal: &Path, dir: &Path) -> Result<(Killed, String), Error> {
-    let port = free_port()?;
+    let port = testkit::try_free_port()?;
     let base = format!("http://127.0.0.1:{port}");
     let log = std::fs::File::create(dir.join("portal.log"))?;
     let env = [
