@@ -62,7 +62,8 @@ fn card_stack_for_the_app_browser_test() {
         let files = pki.write_files(&card, &tmp.path().join(name)).unwrap();
         (card, files)
     };
-    let (_, good) = write(&pki, &CardSpec::new(TAX_ID, now), "good");
+    let good_spec = CardSpec::new(TAX_ID, now);
+    let (_, good) = write(&pki, &good_spec, "good");
     let (_, untrusted) = write(&rogue, &CardSpec::new(TAX_ID, now), "untrusted");
     let mut expired_spec = CardSpec::new(TAX_ID, now);
     expired_spec.not_before = now - time::Duration::days(400);
@@ -85,6 +86,7 @@ fn card_stack_for_the_app_browser_test() {
             "root": path(&good.root),
             "intermediate": path(&good.intermediate),
             "tax_id": TAX_ID,
+            "company": good_spec.company,
             "pin": PIN,
         })
     ));

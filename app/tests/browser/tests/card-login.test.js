@@ -186,6 +186,21 @@ test('a card from the trusted root logs in as the company on its certificate', {
   assert.equal(s.status, 200);
   assert.equal(s.body.role, 'applicant');
   assert.equal(s.body.tax_id, pki.tax_id);
+  assert.equal(s.body.company_name, pki.company);
+  // 12.3: the form shows the card's company name as it shows the tax ID: yellow, read-only.
+  await page.evaluate(() => { location.hash = '#/apply'; });
+  await page.waitForSelector('#f-company-name');
+  assert.equal(await page.inputValue('#f-company-name'), pki.company);
+  const looks = (sel) => page.$eval(sel, (e) => ({
+    readOnly: e.readOnly, background: getComputedStyle(e).backgroundColor,
+  }));
+  const [name, taxId] = [await looks('#f-company-name'), await looks('#f-tax-id')];
+  assert.equal(name.readOnly, true);
+  assert.equal(taxId.readOnly, true);
+  assert.equal(name.background, taxId.background);
+  const phone = await looks('#f-company-phone');
+  assert.equal(phone.readOnly, false);
+  assert.notEqual(name.background, phone.background);
   assert.deepEqual(problems, []);
   await context.close();
 });
