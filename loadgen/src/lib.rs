@@ -693,9 +693,10 @@ pub struct MailCheck {
     /// Files in the instances' maildirs, and distinct names among them (one per Message-ID).
     pub delivered: usize,
     pub distinct_delivered: usize,
-    /// Rows still pending or being sent when the last level ended, and how long the
-    /// instances then took to send them all (`None`: the wait ran out first). What tells
-    /// one mail worker's pace from another's, where both end with every mail once.
+    /// Rows still pending or being sent when this check starts (right after the last level
+    /// and the database check), and how long the instances then took to send them all
+    /// (`None`: the wait ran out first). What tells one mail worker's pace from another's,
+    /// where both end with every mail once.
     pub backlog_at_end: i64,
     pub drained_after: Option<Duration>,
 }
