@@ -178,9 +178,8 @@ fn portal(args: &[&str], stdin: Option<&str>) -> String {
     let out = child.wait_with_output().unwrap();
     assert!(
         out.status.success(),
-        "portal {args:?}:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+        "portal {args:?}:\n{}",
+        tools::output_text(&out)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
@@ -358,11 +357,7 @@ async fn two_tiers(dir: &Path, key_toml: &str) {
             "ocsp.der",
         ],
     );
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = tools::output_text(&out);
     assert!(
         text.contains("Response verify OK") && text.contains("leaf.pem: good"),
         "{text}"

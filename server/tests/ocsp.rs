@@ -12,7 +12,7 @@ use std::path::Path;
 use std::process::Command;
 
 use base64::Engine as _;
-use common::{Backend, TestServer, count, openssl_bin};
+use common::{Backend, TestServer, count, openssl_bin, output_text};
 use proto::ApplicationType;
 
 /// A directory with the CA certificate (`ca.pem`) and the leaf (`leaf.pem`).
@@ -41,11 +41,7 @@ fn ask(srv: &TestServer, dir: &Path, target: &[&str], extra: &[&str]) -> (String
         .current_dir(dir)
         .output()
         .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = output_text(&out);
     assert!(out.status.success(), "openssl ocsp failed:\n{text}");
     assert!(text.contains("Response verify OK"), "{text}");
     (text, std::fs::read(dir.join("resp.der")).unwrap())

@@ -539,11 +539,7 @@ fn serve_with_an_unreachable_database_says_why_and_stops() {
     let took = started.elapsed();
     assert!(!out.status.success());
     assert!(took < StdDuration::from_secs(20), "took {took:?}");
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let all = common::output_text(&out);
     assert!(
         all.contains("database connection failed; retrying"),
         "no attempt logged:\n{all}"

@@ -41,11 +41,7 @@ pub fn with_token(test: &str, body: impl FnOnce()) {
         .env(CHILD, "1")
         .output()
         .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = crate::tools::output_text(&out);
     assert!(out.status.success() && text.contains("1 passed"), "{text}");
 }
 

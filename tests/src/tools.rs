@@ -31,10 +31,9 @@ pub fn openssl(dir: &Path, args: &[&str]) -> Output {
     let out = openssl_any(dir, args);
     assert!(
         out.status.success(),
-        "openssl {} failed:\n{}{}",
+        "openssl {} failed:\n{}",
         args.join(" "),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+        output_text(&out)
     );
     out
 }
@@ -111,6 +110,16 @@ pub fn cert_findings(der: &[u8]) -> String {
     lint("lint_pkix_cert", &[], der)
 }
 
+/// A finished program's stdout and stderr together, for assertions and failure messages
+/// (tools print their verdicts on either).
+pub fn output_text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
 /// Runs `program` in `dir`, asserts it succeeded and returns stdout and stderr together
 /// (keytool, certutil and pk12util print their verdicts on either).
 pub fn run_ok(program: &str, args: &[&str], dir: &Path) -> String {
@@ -119,11 +128,7 @@ pub fn run_ok(program: &str, args: &[&str], dir: &Path) -> String {
         .current_dir(dir)
         .output()
         .unwrap_or_else(|e| panic!("{program} not found ({e}); scripts/setup.sh installs it"));
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = output_text(&out);
     assert!(out.status.success(), "{program} {args:?} failed:\n{text}");
     text
 }

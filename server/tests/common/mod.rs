@@ -21,6 +21,7 @@ pub use testkit::keys::{csr_pem, test_key};
 pub use testkit::pg::PgDb;
 pub use testkit::tools::{
     assert_cert_lints_clean, assert_crl_lints_clean, lint, openssl_bin, openssl_stdout as openssl,
+    output_text,
 };
 // SMTP for the mail tests: the same aiosmtpd sink, Maildir reader and TLS PKI as the mailer's.
 pub use testkit::{maildir, pki, smtp};
