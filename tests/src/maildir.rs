@@ -48,6 +48,7 @@ pub fn read_maildir(dir: &Path) -> Vec<Received> {
             .parse(&raw)
             .unwrap_or_else(|| panic!("unparseable mail {}", path.display()));
         let ct = msg.content_type().expect("Content-Type");
+        let from = msg.from().and_then(|a| a.first());
         out.push(Received {
             subject: msg.subject().expect("Subject").to_owned(),
             to: msg
@@ -56,17 +57,8 @@ pub fn read_maildir(dir: &Path) -> Vec<Received> {
                 .and_then(|a| a.address())
                 .expect("To")
                 .to_owned(),
-            from: msg
-                .from()
-                .and_then(|a| a.first())
-                .and_then(|a| a.address())
-                .expect("From")
-                .to_owned(),
-            from_name: msg
-                .from()
-                .and_then(|a| a.first())
-                .and_then(|a| a.name())
-                .map(str::to_owned),
+            from: from.and_then(|a| a.address()).expect("From").to_owned(),
+            from_name: from.and_then(|a| a.name()).map(str::to_owned),
             rcpt_to: msg.header_raw("X-RcptTo").map(|s| s.trim().to_owned()),
             message_id: msg.message_id().expect("Message-ID").to_owned(),
             content_type: format!(
