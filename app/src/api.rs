@@ -34,6 +34,37 @@ fn csrf() -> Option<String> {
     CSRF.with(|c| c.borrow().clone())
 }
 
+/// Numbers a screen's requests so that only the answer to the newest one is shown: a slow
+/// answer to an older click (another page, another order) must not replace a newer one.
+#[derive(Clone, Copy)]
+pub struct Latest(leptos::prelude::StoredValue<u64>);
+
+impl Latest {
+    pub fn new() -> Self {
+        Self(leptos::prelude::StoredValue::new(0))
+    }
+
+    /// The ticket of a request about to be sent; every earlier ticket is now stale.
+    pub fn ticket(self) -> u64 {
+        use leptos::prelude::{GetValue, SetValue};
+        let t = self.0.get_value().wrapping_add(1);
+        self.0.set_value(t);
+        t
+    }
+
+    /// Whether no request was sent after the one holding `ticket`.
+    pub fn is_newest(self, ticket: u64) -> bool {
+        use leptos::prelude::GetValue;
+        self.0.get_value() == ticket
+    }
+}
+
+impl Default for Latest {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 thread_local! {
     // Set once any answer said the server runs with the development login on.
     static DEV_LOGIN: RefCell<bool> = const { RefCell::new(false) };

@@ -31,7 +31,10 @@ pub fn Admin() -> impl IntoView {
     let page = RwSignal::new(1u32);
     let page_size = RwSignal::new(GRID_DEFAULT_SIZE);
     let sort = RwSignal::new(GridSort::default());
-    let result = RwSignal::new(None::<AdminApplications>);
+    // The answer on screen and the order it was asked in: the headers' aria-sort shows what
+    // the rows are, not what was just clicked and is still on its way.
+    let result = RwSignal::new(None::<(AdminApplications, GridSort)>);
+    let latest = api::Latest::new();
     let error = RwSignal::new(None::<ApiError>);
     let ctl = FormCtl::new(move || {
         let mut e = Errors::default();
@@ -60,13 +63,18 @@ pub fn Admin() -> impl IntoView {
     let search = move || {
         let qy = untrack(query);
         let order = sort.get_untracked();
+        let ticket = latest.ticket();
         error.set(None);
         spawn_local(async move {
-            match api::admin_applications(&qy, order).await {
+            let answer = api::admin_applications(&qy, order).await;
+            if !latest.is_newest(ticket) {
+                return;
+            }
+            match answer {
                 Ok(r) => {
                     // The server clamps a page past the end; keep the pager in step.
                     page.set(r.page.page);
-                    result.set(Some(r));
+                    result.set(Some((r, order)));
                 }
                 Err(e) => error.set(Some(e)),
             }
@@ -123,7 +131,7 @@ pub fn Admin() -> impl IntoView {
                 </div>
             </div>
         </form>
-        {move || result.get().map(|r| {
+        {move || result.get().map(|(r, _)| {
             let all: u64 = r.counts.iter().map(|c| c.count).sum();
             let tab = move |code: &'static str, zh: String, en: String, n: u64| {
                 let pressed = move || status.get() == code;
@@ -149,7 +157,7 @@ pub fn Admin() -> impl IntoView {
         {move || error.get().map(|e| view! { <ErrorBox error=e /> })}
         {move || match result.get() {
             None => view! { <p class="loading" role="status">{tr("查詢中…", "Searching…")}</p> }.into_any(),
-            Some(r) => {
+            Some((r, shown)) => {
                 let p = r.page.clone();
                 let (pages, first, last, total) = (p.pages(), p.first(), p.last(), p.total);
                 let current = p.page;
@@ -178,7 +186,7 @@ pub fn Admin() -> impl IntoView {
                     {if p.items.is_empty() {
                         view! { <p id="no-results">{tr("查無資料。", "Nothing found.")}</p> }.into_any()
                     } else {
-                        view! { <AdminTable list=p.items sort=sort sort_by=sort_by refresh=refresh /> }.into_any()
+                        view! { <AdminTable list=p.items shown=shown sort_by=sort_by refresh=refresh /> }.into_any()
                     }}
                 }.into_any()
             }
@@ -187,17 +195,18 @@ pub fn Admin() -> impl IntoView {
     }
 }
 
-/// A column header that sorts the grid by `key` (again: the other direction).
+/// A column header that sorts the grid by `key` (again: the other direction). `shown` is
+/// the order of the rows on screen.
 #[component]
 fn SortTh(
     col: SortKey,
     zh: &'static str,
     en: &'static str,
-    sort: RwSignal<GridSort>,
+    shown: GridSort,
     sort_by: Callback<SortKey>,
 ) -> impl IntoView {
     let state = move || {
-        let s = sort.get();
+        let s = shown;
         if s.sort.unwrap_or_default() != col {
             "none"
         } else {
@@ -220,7 +229,7 @@ fn SortTh(
 #[component]
 fn AdminTable(
     list: Vec<ApplicationView>,
-    sort: RwSignal<GridSort>,
+    shown: GridSort,
     sort_by: Callback<SortKey>,
     refresh: Callback<()>,
 ) -> impl IntoView {
@@ -231,12 +240,12 @@ fn AdminTable(
         <table class="data" id="admin-applications">
             <caption>{tr("查詢結果", "Results")}</caption>
             <thead><tr>
-                <SortTh col=SortKey::Serial zh="申請序號" en="Serial" sort=sort sort_by=sort_by />
-                <SortTh col=SortKey::CreatedAt zh="申請日期" en="Applied at" sort=sort sort_by=sort_by />
-                <SortTh col=SortKey::TaxId zh="統一編號" en="Tax ID" sort=sort sort_by=sort_by />
-                <SortTh col=SortKey::Company zh="公司名稱" en="Company" sort=sort sort_by=sort_by />
-                <SortTh col=SortKey::AppType zh="類別" en="Type" sort=sort sort_by=sort_by />
-                <SortTh col=SortKey::Status zh="狀態" en="Status" sort=sort sort_by=sort_by />
+                <SortTh col=SortKey::Serial zh="申請序號" en="Serial" shown=shown sort_by=sort_by />
+                <SortTh col=SortKey::CreatedAt zh="申請日期" en="Applied at" shown=shown sort_by=sort_by />
+                <SortTh col=SortKey::TaxId zh="統一編號" en="Tax ID" shown=shown sort_by=sort_by />
+                <SortTh col=SortKey::Company zh="公司名稱" en="Company" shown=shown sort_by=sort_by />
+                <SortTh col=SortKey::AppType zh="類別" en="Type" shown=shown sort_by=sort_by />
+                <SortTh col=SortKey::Status zh="狀態" en="Status" shown=shown sort_by=sort_by />
                 {th("規費單號", "Bill no.")}
                 {th("金額", "Amount")}
                 {th("憑證序號", "Certificate serial")}

@@ -77,6 +77,7 @@ pub fn Query() -> impl IntoView {
         e.0
     });
 
+    let latest = api::Latest::new();
     let search = move || {
         let q = ApplicationQuery {
             from: Some(from.get_untracked()).filter(|s| !s.is_empty()),
@@ -89,8 +90,13 @@ pub fn Query() -> impl IntoView {
         };
         error.set(None);
         let owner = vault_owner(&session);
+        let ticket = latest.ticket();
         spawn_local(async move {
-            match api::applications(&q).await {
+            let answer = api::applications(&q).await;
+            if !latest.is_newest(ticket) {
+                return;
+            }
+            match answer {
                 Ok(p) => rows.set(Some(p)),
                 Err(e) => error.set(Some(e)),
             }

@@ -189,3 +189,54 @@ test('audit log: actions in words, details as labelled fields, zh-TW and English
   assert.deepEqual(problems, []);
   await ctx.close();
 });
+
+test('grid: a slow answer to an older click never replaces the newer one, and the headers say what the rows are', async () => {
+  const applicant = await browser.newContext({ locale: 'zh-TW' });
+  const { page: ap } = await newPage(applicant);
+  await f.devLogin(ap, portal.url);
+  for (let k = 0; k < 3; k += 1) {
+    const r = await f.api(ap, 'POST', '/api/applications', f.API_FORM);
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+  }
+  await applicant.close();
+  const ctx = await browser.newContext({ locale: 'zh-TW', viewport: { width: 1600, height: 1000 } });
+  const { page, problems } = await newPage(ctx);
+  await f.operatorLogin(page, portal.url, portal.operator);
+  await page.waitForSelector('#admin-applications tbody tr');
+
+  // The answer to the first click (serial ascending) is held back until the second click's
+  // answer (serial descending) is on screen.
+  let releaseAsc;
+  const ascHeld = new Promise((resolve) => { releaseAsc = resolve; });
+  let ascSeen;
+  const ascAsked = new Promise((resolve) => { ascSeen = resolve; });
+  await page.route(/\/api\/admin\/applications\?/, async (route) => {
+    const url = new URL(route.request().url());
+    if (url.searchParams.get('sort') === 'serial' && url.searchParams.get('dir') === 'asc') {
+      ascSeen();
+      await ascHeld;
+    }
+    await route.continue();
+  });
+  await page.click('button.sort[data-sort="serial"]');
+  await ascAsked;
+  // Until its answer arrives, the header does not claim an order the rows do not have.
+  assert.equal(await page.locator('th[aria-sort="ascending"]').count(), 0);
+  await page.click('button.sort[data-sort="serial"]');
+  await page.waitForSelector('th[aria-sort="descending"] button[data-sort="serial"]');
+  const desc = await rowSerials(page);
+  assert.ok(desc.length >= 3, desc.join(','));
+  assert.deepEqual(desc, [...desc].sort().reverse());
+
+  // Now the stale ascending answer arrives: the grid keeps the descending rows.
+  const staleAnswer = page.waitForResponse((r) => r.url().includes('dir=asc'));
+  releaseAsc();
+  await staleAnswer;
+  // The app handles the answer in a later task; give it time to (wrongly) redraw.
+  await page.waitForTimeout(500);
+  assert.deepEqual(await rowSerials(page), desc);
+  assert.equal(await page.locator('th[aria-sort="descending"] button[data-sort="serial"]').count(), 1);
+  await page.unroute(/\/api\/admin\/applications\?/);
+  assert.deepEqual(problems, []);
+  await ctx.close();
+});
