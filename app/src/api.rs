@@ -46,16 +46,21 @@ impl Latest {
 
     /// The ticket of a request about to be sent; every earlier ticket is now stale.
     pub fn ticket(self) -> u64 {
-        use leptos::prelude::{GetValue, SetValue};
-        let t = self.0.get_value().wrapping_add(1);
-        self.0.set_value(t);
-        t
+        use leptos::prelude::UpdateValue;
+        self.0
+            .try_update_value(|n| {
+                *n = n.wrapping_add(1);
+                *n
+            })
+            .unwrap_or_default()
     }
 
-    /// Whether no request was sent after the one holding `ticket`.
+    /// Whether no request was sent after the one holding `ticket`, and the page that sent
+    /// it is still open (an answer that arrives after the user left is dropped; reading a
+    /// disposed value would panic, and a panic aborts the app).
     pub fn is_newest(self, ticket: u64) -> bool {
         use leptos::prelude::GetValue;
-        self.0.get_value() == ticket
+        self.0.try_get_value() == Some(ticket)
     }
 }
 

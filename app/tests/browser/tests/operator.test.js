@@ -237,6 +237,29 @@ test('grid: a slow answer to an older click never replaces the newer one, and th
   assert.deepEqual(await rowSerials(page), desc);
   assert.equal(await page.locator('th[aria-sort="descending"] button[data-sort="serial"]').count(), 1);
   await page.unroute(/\/api\/admin\/applications\?/);
+
+  // An answer that arrives after the operator left the grid is dropped without a trace (it
+  // used to read the grid's disposed request counter: a panic that stops the app).
+  let releaseLate;
+  const lateHeld = new Promise((resolve) => { releaseLate = resolve; });
+  let lateSeen;
+  const lateAsked = new Promise((resolve) => { lateSeen = resolve; });
+  await page.route(/\/api\/admin\/applications\?/, async (route) => {
+    lateSeen();
+    await lateHeld;
+    await route.continue();
+  });
+  await page.click('#admin-search');
+  await lateAsked;
+  await page.click('a[href="#/admin/audit"]');
+  await page.waitForSelector('#audit-search');
+  const lateAnswer = page.waitForResponse((r) => r.url().includes('/api/admin/applications?'));
+  releaseLate();
+  await lateAnswer;
+  await page.waitForTimeout(500);
+  await page.click('a[href="#/admin"]');
+  await page.waitForSelector('#admin-applications tbody tr');
+  await page.unroute(/\/api\/admin\/applications\?/);
   assert.deepEqual(problems, []);
   await ctx.close();
 });
