@@ -11,6 +11,7 @@ mod compress;
 mod keygen;
 mod paths;
 mod report;
+mod split;
 mod wasm;
 mod web;
 

@@ -50,8 +50,21 @@ pub fn cargo_build(package: &str) -> Result<PathBuf> {
 /// Runs wasm-bindgen for ES-module use in browsers; writes `<name>.js` and
 /// `<name>_bg.wasm` into `out`.
 pub fn bindgen(wasm: &Path, name: &str, out: &Path) -> Result<()> {
+    bindgen_with(wasm, name, out, false)
+}
+
+/// [`bindgen`] of the main module `xtask::split` made: the linker's exports (memory, table,
+/// stack pointer, the functions the chunks call) stay, and so do the mangled names the
+/// chunks import them by.
+pub fn bindgen_split_main(wasm: &Path, name: &str, out: &Path) -> Result<()> {
+    bindgen_with(wasm, name, out, true)
+}
+
+fn bindgen_with(wasm: &Path, name: &str, out: &Path, split_main: bool) -> Result<()> {
     std::fs::create_dir_all(out)?;
     Bindgen::new()
+        .keep_lld_exports(split_main)
+        .demangle(!split_main)
         .input_path(wasm)
         .out_name(name)
         .web(true)?

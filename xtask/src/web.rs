@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! dist/index.html              the one unhashed page: the server sends it `no-cache`
-//! dist/assets/app-<hash>/      the Leptos app (app.js, app_bg.wasm, wasm-bindgen snippets)
+//! dist/assets/app-<hash>/      the Leptos app (app.js, app_bg.wasm, wasm-bindgen snippets,
+//!                              the page chunks and their loader __wasm_split.js)
 //! dist/assets/keygen-<hash>/   the keygen package's runtime files, imported when a page needs them
 //! dist/assets/style-<hash>.css, boot-<hash>.js, unsupported-<hash>.js
 //! dist/keygen/                 the keygen npm package at its stable path (other portals, tests,
@@ -21,7 +22,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-use crate::{Options, compress, keygen, paths, report, wasm};
+use crate::{Options, compress, keygen, paths, report, split, wasm};
 
 /// The directory of content-addressed files, `/assets/` on the server.
 pub const ASSETS: &str = "assets";
@@ -54,9 +55,17 @@ pub fn run(o: &Options) -> Result<()> {
         std::fs::remove_dir_all(&staging)?;
     }
     let wasm = cargo_build_app()?;
-    wasm::bindgen(&wasm, "app", &staging)?;
+    let (main, chunks) = split::run(
+        &wasm,
+        &staging,
+        &paths::target_dir()?.join("xtask-web/split"),
+    )?;
+    wasm::bindgen_split_main(&main, "app", &staging)?;
     if o.wasm_opt {
         wasm::optimize(&staging.join("app_bg.wasm"), "-Oz")?;
+        for c in &chunks {
+            wasm::optimize(c, "-Oz")?;
+        }
     }
     let app_files = files_under(&staging)?;
     let app_names: Vec<&str> = app_files.iter().map(String::as_str).collect();
@@ -100,6 +109,13 @@ pub fn run(o: &Options) -> Result<()> {
 
     println!("app: {}", url_dir(&dist, &app_url).display());
     report::sizes(&url_dir(&dist, &app_url), APP_FILES)?;
+    println!("page chunks and their loader (fetched when a page first opens):");
+    let lazy: Vec<&str> = app_names
+        .iter()
+        .copied()
+        .filter(|f| !APP_FILES.contains(f) && (f.ends_with(".wasm") || *f == "__wasm_split.js"))
+        .collect();
+    report::sizes(&url_dir(&dist, &app_url), &lazy)?;
     println!("keygen (loaded when a page needs it): {keygen_url}/index.js");
     report::sizes(&url_dir(&dist, &keygen_url), KEYGEN_RUNTIME)?;
     report::sizes(
@@ -249,12 +265,13 @@ fn url_dir(dist: &Path, url: &str) -> PathBuf {
 
 /// `cargo build -p app` for wasm32 with the `wasm-app` profile (opt-level "z" for every
 /// crate) and Leptos' `erase_components`: type-erased components make the app's wasm about
-/// a third smaller. Added with `--config`, which cargo appends to
+/// a third smaller; linked with `--emit-relocs`, which the page splitter (`split`) reads.
+/// Added with `--config`, which cargo appends to
 /// the `[target.wasm32-unknown-unknown] rustflags` of .cargo/config.toml instead of
 /// replacing them (RUSTFLAGS would).
 fn cargo_build_app() -> Result<PathBuf> {
     println!(
-        "cargo build -p app --target {} --profile {APP_PROFILE} (erase_components)",
+        "cargo build -p app --target {} --profile {APP_PROFILE} (erase_components, emit-relocs)",
         wasm::TARGET,
     );
     let status = Command::new(paths::cargo())
@@ -271,7 +288,7 @@ fn cargo_build_app() -> Result<PathBuf> {
         .args([
             "--config",
             &format!(
-                r#"target.{}.rustflags=["--cfg","erase_components"]"#,
+                r#"target.{}.rustflags=["--cfg","erase_components","-C","link-args=--emit-relocs"]"#,
                 wasm::TARGET
             ),
         ])

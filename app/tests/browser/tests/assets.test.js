@@ -17,6 +17,7 @@ import { request } from 'node:http';
 import path from 'node:path';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { launchBrowser, newPage, waitForApp, requireApp } from '../lib/browser.js';
+import * as f from '../lib/flows.js';
 import { startPortal } from '../lib/portal.js';
 import { DIST } from '../lib/shots.js';
 import { recordNetwork } from '../lib/network.js';
@@ -118,6 +119,9 @@ test('the login page loads without the keygen package, and a repeat visit uses t
   const paths = first.map((x) => new URL(x.url).pathname);
   assert.ok(paths.some((u) => /^\/assets\/app-[0-9a-f]+\/app_bg\.wasm$/.test(u)), paths.join('\n'));
   assert.deepEqual(paths.filter((u) => u.includes('keygen')), [], 'the login page must not load the keygen package');
+  // The pages after the login are chunks of their own (xtask split): none is fetched yet.
+  assert.deepEqual(paths.filter((u) => u.endsWith('.wasm') && !u.endsWith('/app_bg.wasm')), [],
+    'the login page must not load any page chunk');
   for (const x of first.filter((x) => new URL(x.url).pathname.startsWith('/assets/'))) {
     assert.ok(['br', 'gzip'].includes(x.encoding), `${x.url} sent as ${x.encoding}`);
   }
@@ -133,5 +137,43 @@ test('the login page loads without the keygen package, and a repeat visit uses t
   assert.ok(again.length >= 3, JSON.stringify(again));
   for (const x of again) assert.ok(x.fromCache, `${x.url} was fetched again (${x.bytes} bytes)`);
   assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('each page\'s code arrives when the page first opens; a chunk that cannot be fetched gets a retry button', async () => {
+  const context = await browser.newContext({ locale: 'zh-TW' });
+  const { page, problems } = await newPage(context);
+  const net = await recordNetwork(context, page);
+  const chunks = () => net.take().map((x) => ({ ...x, path: new URL(x.url).pathname }))
+    .filter((x) => /^\/assets\/app-[0-9a-f]{16}\/.+\.wasm$/.test(x.path) && !x.path.endsWith('/app_bg.wasm'));
+  await f.open(page, `${portal.url}/#/login`);
+  assert.deepEqual(chunks(), [], 'the login page loads no page chunk');
+
+  // The applicant pages' chunk does not arrive (a dropped line) when the login lands on the
+  // applications page: the page says so in its language, and the retry button fetches it.
+  const CHUNK = /\/split_pages_applicant\.wasm$/;
+  await page.route(CHUNK, (route) => route.abort('internetdisconnected'));
+  await page.fill('#f-tax-id', f.COMPANY.taxId);
+  await page.fill('#f-display-name', 'Company');
+  await page.click('#dev-login-submit');
+  await page.waitForSelector('#page-load-failed');
+  assert.match(await page.textContent('#page-load-failed'), /無法載入此頁面/);
+  assert.equal(await page.locator('#query-submit').count(), 0);
+  await page.unroute(CHUNK);
+  net.take();
+  await page.click('#page-load-failed button');
+  await page.waitForSelector('#query-submit');
+  assert.equal(await page.locator('#page-load-failed').count(), 0);
+  const fetched = chunks();
+  assert.ok(fetched.some((x) => CHUNK.test(x.path) && x.status === 200), JSON.stringify(fetched));
+  for (const x of fetched) assert.ok(['br', 'gzip'].includes(x.encoding), `${x.url} sent as ${x.encoding}`);
+
+  // Another page of the same chunk opens without fetching anything; the operator's chunk
+  // was never fetched.
+  await page.click('a[href="#/menu"]');
+  await page.waitForSelector('#function-menu');
+  assert.deepEqual(chunks(), []);
+  // The aborted fetch is reported by the browser and the loader; nothing else may be.
+  assert.deepEqual(problems.filter((p) => !/split_pages_applicant|Failed to fetch|ERR_INTERNET_DISCONNECTED/i.test(p)), []);
   await context.close();
 });
