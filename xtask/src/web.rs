@@ -265,13 +265,14 @@ fn url_dir(dist: &Path, url: &str) -> PathBuf {
 
 /// `cargo build -p app` for wasm32 with the `wasm-app` profile (opt-level "z" for every
 /// crate) and Leptos' `erase_components`: type-erased components make the app's wasm about
-/// a third smaller; linked with `--emit-relocs`, which the page splitter (`split`) reads.
+/// a third smaller; `portal_split` makes the pages split points (app/src/pages/mod.rs), and
+/// `--emit-relocs` keeps what the page splitter (`split`) reads.
 /// Added with `--config`, which cargo appends to
 /// the `[target.wasm32-unknown-unknown] rustflags` of .cargo/config.toml instead of
 /// replacing them (RUSTFLAGS would).
 fn cargo_build_app() -> Result<PathBuf> {
     println!(
-        "cargo build -p app --target {} --profile {APP_PROFILE} (erase_components, emit-relocs)",
+        "cargo build -p app --target {} --profile {APP_PROFILE} (erase_components, portal_split)",
         wasm::TARGET,
     );
     let status = Command::new(paths::cargo())
@@ -288,7 +289,7 @@ fn cargo_build_app() -> Result<PathBuf> {
         .args([
             "--config",
             &format!(
-                r#"target.{}.rustflags=["--cfg","erase_components","-C","link-args=--emit-relocs"]"#,
+                r#"target.{}.rustflags=["--cfg","erase_components","--cfg","portal_split","-C","link-args=--emit-relocs"]"#,
                 wasm::TARGET
             ),
         ])

@@ -27,6 +27,7 @@ pub fn AdminAudit() -> impl IntoView {
     let mail = RwSignal::new(None::<Vec<MailView>>);
     let ctl = FormCtl::new(|| Errors::default().0);
 
+    let latest = api::Latest::new();
     let load = move |before: Option<i64>| {
         let (f, t, a) = (
             from.get_untracked(),
@@ -34,10 +35,15 @@ pub fn AdminAudit() -> impl IntoView {
             application.get_untracked(),
         );
         error.set(None);
+        let ticket = latest.ticket();
         spawn_local(async move {
             let opt = |s: &String| (!s.trim().is_empty()).then(|| s.trim().to_owned());
             let (f, t, a) = (opt(&f), opt(&t), opt(&a));
-            match api::audit(f.as_deref(), t.as_deref(), a.as_deref(), before, PAGE).await {
+            let answer = api::audit(f.as_deref(), t.as_deref(), a.as_deref(), before, PAGE).await;
+            if !latest.is_newest(ticket) {
+                return;
+            }
+            match answer {
                 Ok(list) => {
                     more.set(list.len() as u32 == PAGE);
                     if before.is_some() {

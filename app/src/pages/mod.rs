@@ -26,7 +26,9 @@ use std::task::{Context, Poll, Waker};
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos::wasm_split::{SplitLoaderError, wasm_split};
+use leptos::wasm_split::SplitLoaderError;
+#[cfg(portal_split)]
+use leptos::wasm_split::wasm_split;
 
 use crate::i18n::tr;
 use crate::route::Route;
@@ -156,67 +158,33 @@ async fn page(r: Route) -> Result<Build, SplitLoaderError> {
 
 // The page functions, by chunk: each returns its page's builder, code in the chunk. They
 // cross the chunk boundary with the C ABI between two halves of one Rust build, so Rust
-// types by value are fine there.
+// types by value are fine there. `cargo xtask web` builds with `--cfg portal_split`; without
+// it (`trunk serve`'s debug build, which has no splitter, and native tests) they are plain
+// async functions and the app is one wasm.
+macro_rules! page_fn {
+    ($chunk:ident, $name:ident($($arg:ident: $ty:ty),*) => $page:expr) => {
+        #[cfg(portal_split)]
+        #[wasm_split($chunk, wasm_split_path = ::leptos::wasm_split, fallible)]
+        fn $name($($arg: $ty),*) -> Result<Build, SplitLoaderError> {
+            Ok(Box::new(move || $page.into_any()))
+        }
 
-#[wasm_split(pages_applicant, wasm_split_path = ::leptos::wasm_split, fallible)]
-fn menu_page() -> Result<Build, SplitLoaderError> {
-    Ok(Box::new(move || view! { <menu::Menu /> }.into_any()))
+        #[cfg(not(portal_split))]
+        async fn $name($($arg: $ty),*) -> Result<Build, SplitLoaderError> {
+            Ok(Box::new(move || $page.into_any()))
+        }
+    };
 }
 
-#[wasm_split(pages_applicant, wasm_split_path = ::leptos::wasm_split, fallible)]
-fn query_page() -> Result<Build, SplitLoaderError> {
-    Ok(Box::new(move || view! { <query::Query /> }.into_any()))
-}
-
-#[wasm_split(pages_applicant, wasm_split_path = ::leptos::wasm_split, fallible)]
-fn detail_page(serial: String) -> Result<Build, SplitLoaderError> {
-    Ok(Box::new(move || view! { <detail::Detail serial=serial /> }.into_any()))
-}
-
-#[wasm_split(pages_applicant, wasm_split_path = ::leptos::wasm_split, fallible)]
-fn receipt_page(serial: String) -> Result<Build, SplitLoaderError> {
-    Ok(Box::new(move || view! { <receipt::Receipt serial=serial /> }.into_any()))
-}
-
-#[wasm_split(pages_forms, wasm_split_path = ::leptos::wasm_split, fallible)]
-fn apply_page(
-    app_type: proto::ApplicationType,
-    target: Option<String>,
-) -> Result<Build, SplitLoaderError> {
-    Ok(Box::new(move || view! { <apply::Apply app_type=app_type target=target /> }.into_any()))
-}
-
-#[wasm_split(pages_applicant, wasm_split_path = ::leptos::wasm_split, fallible)]
-fn bill_page(serial: String) -> Result<Build, SplitLoaderError> {
-    Ok(Box::new(move || view! { <bill::Bill serial=serial /> }.into_any()))
-}
-
-#[wasm_split(pages_forms, wasm_split_path = ::leptos::wasm_split, fallible)]
-fn generate_page(serial: String) -> Result<Build, SplitLoaderError> {
-    Ok(Box::new(move || view! { <generate::Generate serial=serial /> }.into_any()))
-}
-
-#[wasm_split(pages_forms, wasm_split_path = ::leptos::wasm_split, fallible)]
-fn register_page(serial: String) -> Result<Build, SplitLoaderError> {
-    Ok(Box::new(move || view! { <register::Register serial=serial /> }.into_any()))
-}
-
-#[wasm_split(pages_operator, wasm_split_path = ::leptos::wasm_split, fallible)]
-fn admin_page() -> Result<Build, SplitLoaderError> {
-    Ok(Box::new(move || view! { <admin::Admin /> }.into_any()))
-}
-
-#[wasm_split(pages_operator, wasm_split_path = ::leptos::wasm_split, fallible)]
-fn admin_import_page() -> Result<Build, SplitLoaderError> {
-    Ok(Box::new(move || view! { <admin_import::AdminImport /> }.into_any()))
-}
-
-#[wasm_split(pages_operator, wasm_split_path = ::leptos::wasm_split, fallible)]
-fn admin_audit_page() -> Result<Build, SplitLoaderError> {
-    Ok(Box::new(move || view! { <admin_audit::AdminAudit /> }.into_any()))
-}
-
-#[wasm_split(pages_operator, wasm_split_path = ::leptos::wasm_split, fallible)]
-fn password_page() -> Result<Build, SplitLoaderError> {
-    Ok(Box::new(move || view! { <password::Password /> }.into_any()))
-}
+page_fn!(pages_applicant, menu_page() => view! { <menu::Menu /> });
+page_fn!(pages_applicant, query_page() => view! { <query::Query /> });
+page_fn!(pages_applicant, detail_page(serial: String) => view! { <detail::Detail serial=serial /> });
+page_fn!(pages_applicant, receipt_page(serial: String) => view! { <receipt::Receipt serial=serial /> });
+page_fn!(pages_forms, apply_page(app_type: proto::ApplicationType, target: Option<String>) => view! { <apply::Apply app_type=app_type target=target /> });
+page_fn!(pages_applicant, bill_page(serial: String) => view! { <bill::Bill serial=serial /> });
+page_fn!(pages_forms, generate_page(serial: String) => view! { <generate::Generate serial=serial /> });
+page_fn!(pages_forms, register_page(serial: String) => view! { <register::Register serial=serial /> });
+page_fn!(pages_operator, admin_page() => view! { <admin::Admin /> });
+page_fn!(pages_operator, admin_import_page() => view! { <admin_import::AdminImport /> });
+page_fn!(pages_operator, admin_audit_page() => view! { <admin_audit::AdminAudit /> });
+page_fn!(pages_operator, password_page() => view! { <password::Password /> });

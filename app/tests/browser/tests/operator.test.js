@@ -163,7 +163,13 @@ test('audit log: actions in words, details as labelled fields, zh-TW and English
   await f.open(page, `${portal.url}/#/admin/audit`);
   await page.fill('#f-audit-application', serial);
   await page.click('#audit-search');
-  await page.waitForSelector('#audit tbody tr[data-action="application.submit"]');
+  // The page first lists every entry; wait for the answer to the search (this application's
+  // entries only), not for the first list.
+  await page.waitForFunction((s) => {
+    const rows = [...document.querySelectorAll('#audit tbody tr')];
+    return rows.length > 0 && rows.every((r) => r.textContent.includes(s))
+      && rows.some((r) => r.dataset.action === 'application.submit');
+  }, serial);
   const row = page.locator('#audit tbody tr[data-action="application.submit"]');
   const text = await row.textContent();
   assert.ok(text.includes('送出申請'), text);
