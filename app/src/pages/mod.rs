@@ -7,9 +7,9 @@
 //! lists and documents (where a login lands), the applicant's forms and key generation, and
 //! the operator's pages. One chunk per page made 12 page chunks and 113 shared ones, dozens of
 //! requests for one page on a slow line; with three, code two of them share goes into a few
-//! shared chunks the splitter makes. The split points are `fallible`: a chunk that cannot be fetched (a
-//! dropped mobile line) shows an error with a retry button instead of aborting the app. On
-//! native targets (the app's unit tests) a split function is an ordinary call.
+//! shared chunks the splitter makes. The split points are `fallible`: a chunk that cannot be
+//! fetched (a dropped mobile line) shows an error with a retry button instead of aborting the
+//! app. Without `--cfg portal_split` (see `page_fn!`) the page functions are plain calls.
 //!
 //! A page is built synchronously in the route's scope, as before the split: the chunk is
 //! fetched first (asynchronously, building nothing), and the page is built once its split
