@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, anyhow};
 
 /// Where the JS loader sits, beside `app.js`; the main module imports it by this name.
-pub const LOADER: &str = "./__wasm_split.js";
+const LOADER: &str = "./__wasm_split.js";
 
 /// Splits `wasm` (linked with `--emit-relocs`): the chunks and the loader go to `out`, the
 /// main module to `main_dir/app.wasm`, whose path is returned for wasm-bindgen. Returns

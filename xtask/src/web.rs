@@ -150,8 +150,7 @@ struct Urls<'a> {
 
 /// The shell page for release: trunk's `data-trunk` lines dropped, the stylesheet and the
 /// nomodule fallback pointed at their hashed names, and the loader added: the boot script,
-/// preloads of the app's JS, its chunk loader (which app.js imports) and its wasm (fetched in
-/// parallel instead of one after the other)
+/// preloads of the app's JS and wasm (fetched in parallel instead of one after the other)
 /// and the keygen package's URL for the app's lazy import.
 fn render_index(template: &str, u: &Urls) -> Result<String> {
     let mut html: String = template
@@ -169,10 +168,8 @@ fn render_index(template: &str, u: &Urls) -> Result<String> {
     let head = format!(
         "<meta name=\"portal-keygen\" content=\"{keygen}/index.js\">\n\
          <link rel=\"modulepreload\" href=\"{app}/app.js\">\n\
-         <link rel=\"modulepreload\" href=\"{app}/{}\">\n\
          <link rel=\"preload\" href=\"{app}/app_bg.wasm\" as=\"fetch\" type=\"application/wasm\" crossorigin>\n\
          <script type=\"module\" src=\"{boot}\"></script>\n</head>",
-        split::LOADER.trim_start_matches("./"),
         keygen = u.keygen,
         app = u.app,
         boot = u.boot,
@@ -370,7 +367,6 @@ mod tests {
             "\"/assets/unsupported-3.js\"",
             "\"/assets/app-4/app.js\"",
             "\"/assets/app-4/app_bg.wasm\"",
-            "\"/assets/app-4/__wasm_split.js\"",
             "\"/assets/keygen-5/index.js\"",
         ] {
             assert!(html.contains(url), "{url} missing in {html}");
